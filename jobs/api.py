@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from jobs.models import FINISHED, Job
+
+router = Router(tags=["jobs"])
+
+
+class ProgressOut(Schema):
+    percent: float | None
+    downloaded_bytes: int | None
+    total_bytes: int | None
+    speed: float | None
+    eta: int | None
+    stage: str
+
+
+class JobOut(Schema):
+    id: UUID
+    kind: str
+    queue: str
+    status: str
+    subject: str
+    label: str
+    progress: ProgressOut
+    error: str | None
+    error_code: str | None
+    result: dict[str, Any] | None
+    attempts: int
+    parent_id: UUID | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class LogOut(Schema):
+    ts: datetime
+    level: str
+    message: str
+
+
+def get_job_for_user(request: HttpRequest, job_id: UUID) -> Job:
+    return get_object_or_404(Job.objects.for_user(request.auth), pk=job_id)
+
+
+@router.get("/jobs", response=list[JobOut])
+def list_jobs(request: HttpRequest, status: str = "", kind: str = "", limit: int = 100):
+    """Jobs, newest first."""
+    jobs = Job.objects.for_user(request.auth)
+    if status:
+        jobs = jobs.filter(status=status)
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    return [job.to_dict() for job in jobs.order_by("-created_at")[: max(1, min(limit, 500))]]
+
+
+@router.get("/jobs/{uuid:job_id}", response=JobOut)
+def get_job(request: HttpRequest, job_id: UUID):
+    return get_job_for_user(request, job_id).to_dict()
+
+
+@router.get("/jobs/{uuid:job_id}/log", response=list[LogOut])
+def job_log(request: HttpRequest, job_id: UUID):
+    return [entry.to_dict() for entry in get_job_for_user(request, job_id).logs.all()[:5000]]
+
+
+@router.post("/jobs/{uuid:job_id}/cancel", response={202: JobOut})
+def cancel_job(request: HttpRequest, job_id: UUID):
+    """Queued jobs are cancelled at once; running ones stop within 2 s."""
+    job = get_job_for_user(request, job_id)
+    if not job.cancel() and job.status != "cancelled":
+        raise HttpError(409, f"The job has already {job.status}.")
+    job.refresh_from_db()
+    return 202, job.to_dict()
+
+
+@router.post("/jobs/{uuid:job_id}/retry", response={202: JobOut})
+def retry_job(request: HttpRequest, job_id: UUID):
+    """A new job doing the same work as a failed or cancelled one."""
+    job = get_job_for_user(request, job_id)
+    if job.status not in FINISHED or job.status == "succeeded":
+        raise HttpError(409, "Only failed or cancelled jobs can be retried.")
+    new, _ = Job.submit(job.kind, job.owner, subject=job.subject, params=job.params)
+    return 202, new.to_dict()

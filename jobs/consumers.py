@@ -1,0 +1,183 @@
+"""WebSocket consumers. Both join the job-event group the user may see (their
+own, or every job for staff) and forward what the socket subscribed to.
+
+* ``JobsConsumer`` (``/ws/jobs/``) speaks the JSON protocol of DESIGN.md.
+* ``UiConsumer`` (``/ws/ui/?page=…``) sends HTML fragments rendered from the
+  pages' own partials; htmx's ws extension swaps them in by id.
+
+Channel layers may drop messages and the ws extension replays nothing, so each
+socket starts with a snapshot of the current state.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+from django.template.loader import render_to_string
+
+from jobs import publisher
+from jobs.models import Job
+
+MAX_SUBSCRIPTIONS = 500
+
+# Apps register how to render the page fragment for a job's subject, e.g.
+# "video" -> the Library row of video 42 for subject "video:42".
+SUBJECT_RENDERERS: dict[str, Callable[[str, object], str]] = {}
+
+
+def _group_for(user) -> str:
+    return publisher.ALL_GROUP if user.is_staff else publisher.user_group(user.pk)
+
+
+def _parse_uuid(value) -> str | None:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
+
+
+class _JobEvents:
+    """Joining and leaving the user's job-event group."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.user = user
+        self.group = _group_for(user)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.on_connect()
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+
+class JobsConsumer(_JobEvents, AsyncJsonWebsocketConsumer):
+    async def on_connect(self) -> None:
+        self.subscriptions: set[str] = set()
+        self.all = False
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        try:
+            content = json.loads(text_data or "")
+        except ValueError:
+            await self._error("Messages must be JSON objects.")
+            return
+        if not isinstance(content, dict):
+            await self._error("Messages must be JSON objects.")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: dict, **kwargs) -> None:
+        kind = content.get("type")
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+        elif kind == "subscribe" and content.get("all") is True:
+            self.all = True
+            jobs = await self._jobs()
+            await self.send_json({"type": "snapshot", "jobs": jobs})
+        elif kind in ("subscribe", "unsubscribe", "cancel"):
+            job_id = _parse_uuid(content.get("job_id"))
+            job = job_id and await self._job(job_id)
+            if job is None:
+                await self._error("No such job.", content.get("job_id"))
+            elif kind == "subscribe":
+                if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
+                    await self._error("Too many subscriptions.", job_id)
+                    return
+                self.subscriptions.add(job_id)
+                await self.send_json({"type": "snapshot", "jobs": [_json(job.to_dict())]})
+            elif kind == "unsubscribe":
+                self.subscriptions.discard(job_id)
+            else:
+                await database_sync_to_async(job.cancel)()
+        else:
+            await self._error("Unknown message type.")
+
+    async def _error(self, message: str, job_id=None) -> None:
+        frame = {"type": "error", "message": message}
+        if isinstance(job_id, str) and len(job_id) <= 64:
+            frame["job_id"] = job_id
+        await self.send_json(frame)
+
+    @database_sync_to_async
+    def _job(self, job_id: str) -> Job | None:
+        return Job.objects.for_user(self.user).filter(pk=job_id).first()
+
+    @database_sync_to_async
+    def _jobs(self) -> list[dict]:
+        return [_json(j.to_dict()) for j in Job.objects.for_user(self.user).active()[:1000]]
+
+    async def job_event(self, event: dict) -> None:
+        frame = event["frame"]
+        if self.all or frame["job_id"] in self.subscriptions:
+            await self.send_json(frame)
+
+
+def _json(data: dict) -> dict:
+    """Datetimes as ISO strings, like the HTTP API."""
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in data.items()}
+
+
+class UiConsumer(_JobEvents, AsyncWebsocketConsumer):
+    async def on_connect(self) -> None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
+        self.page = (query.get("page") or [""])[0]
+        self.job_id = _parse_uuid((query.get("job") or [""])[0])
+        if html := await self._snapshot():
+            await self.send(text_data=html)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        pass  # the pages talk to us over plain HTTP
+
+    async def job_event(self, event: dict) -> None:
+        frame = event["frame"]
+        if self.page == "job" and frame["job_id"] != self.job_id:
+            return
+        if frame["type"] == "progress":
+            job = {**frame, "id": frame["job_id"], "status": "running"}
+            html = render_to_string("jobs/activity.html#job-progress", {"job": job})
+        else:
+            html = await self._render_status(event)
+        if html:
+            await self.send(text_data=html)
+
+    @database_sync_to_async
+    def _render_status(self, event: dict) -> str:
+        if self.page == "activity":
+            return _render_activity(self.user)
+        if self.page == "job":
+            job = Job.objects.for_user(self.user).filter(pk=self.job_id).first()
+            return render_to_string("jobs/detail.html#job-live", {"job": job}) if job else ""
+        prefix = event["subject"].partition(":")[0]
+        if renderer := SUBJECT_RENDERERS.get(prefix):
+            return renderer(event["subject"], self.user)
+        return ""
+
+    @database_sync_to_async
+    def _snapshot(self) -> str:
+        if self.page == "activity":
+            return _render_activity(self.user)
+        if self.page == "job":
+            job = Job.objects.for_user(self.user).filter(pk=self.job_id).first()
+            return render_to_string("jobs/detail.html#job-live", {"job": job}) if job else ""
+        parts = []
+        for job in Job.objects.for_user(self.user).active().exclude(subject=""):
+            prefix = job.subject.partition(":")[0]
+            if renderer := SUBJECT_RENDERERS.get(prefix):
+                parts.append(renderer(job.subject, self.user))
+        return "".join(parts)
+
+
+def _render_activity(user) -> str:
+    from jobs.views import activity_context
+
+    return render_to_string("jobs/activity.html#live", activity_context(user))

@@ -1,0 +1,309 @@
+from __future__ import annotations
+
+import socket
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from jobs import publisher
+
+ACTIVE = ("queued", "running")
+FINISHED = ("succeeded", "failed", "cancelled")
+PROGRESS_FIELDS = ("percent", "downloaded_bytes", "total_bytes", "speed", "eta", "stage")
+WORKER_NAME = f"{socket.gethostname()}"
+
+
+class JobQuerySet(models.QuerySet):
+    def active(self) -> JobQuerySet:
+        return self.filter(status__in=ACTIVE)
+
+    def finished(self) -> JobQuerySet:
+        return self.filter(status__in=FINISHED)
+
+    def for_user(self, user) -> JobQuerySet:
+        return self if user.is_staff else self.filter(owner=user)
+
+    def stale(self) -> JobQuerySet:
+        """Running jobs whose worker stopped sending heartbeats."""
+        cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER)
+        return self.filter(status="running", heartbeat_at__lt=cutoff)
+
+    def unclaimed(self) -> JobQuerySet:
+        """Queued jobs that have waited long enough that their message may be lost."""
+        now = timezone.now()
+        cutoff = now - timedelta(seconds=settings.JOB_RESEND_AFTER)
+        return self.filter(status="queued", enqueued_at__lt=cutoff).filter(
+            Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+        )
+
+
+class Job(models.Model):
+    """One unit of background work and its live state.
+
+    The row is the source of truth; the broker only delivers the id. Every
+    change of status goes through a conditional UPDATE so that two workers, a
+    cancel and the watchdog can race without ever corrupting a job.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=50, db_index=True)
+    queue = models.CharField(max_length=50, default="default")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    # What the job works on, e.g. "video:42". At most one active job per
+    # (kind, subject): the database refuses a second one.
+    subject = models.CharField(max_length=100, blank=True, db_index=True)
+    label = models.CharField(max_length=300, blank=True, help_text="What people see, e.g. a title.")
+    params = models.JSONField(default=dict, blank=True)
+    priority = models.SmallIntegerField(default=0)
+
+    percent = models.FloatField(null=True, blank=True)
+    downloaded_bytes = models.BigIntegerField(null=True, blank=True)
+    total_bytes = models.BigIntegerField(null=True, blank=True)
+    speed = models.FloatField(null=True, blank=True)
+    eta = models.IntegerField(null=True, blank=True)
+    stage = models.CharField(max_length=30, blank=True)
+
+    error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=30, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=3)
+    worker = models.CharField(max_length=100, blank=True)
+    message_id = models.CharField(max_length=36, blank=True, help_text="The last broker message.")
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "queue"]),
+            models.Index(fields=["owner", "-created_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject"],
+                condition=Q(status__in=ACTIVE) & ~Q(subject=""),
+                name="one_active_job_per_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk} ({self.status})"
+
+    # -- creating ---------------------------------------------------------
+
+    @classmethod
+    def submit(
+        cls, kind: str, owner, *, subject: str = "", params: dict | None = None, **fields
+    ) -> tuple[Job, bool]:
+        """Create a queued job and send it once the transaction commits.
+
+        Returns ``(job, created)``; when an active job for the same
+        ``(kind, subject)`` exists, that one is returned instead.
+        """
+        from jobs.actors import TASKS
+
+        task = TASKS[kind]
+        try:
+            with transaction.atomic():
+                job = cls.objects.create(
+                    kind=kind,
+                    owner=owner,
+                    subject=subject,
+                    params=params or {},
+                    queue=task.queue,
+                    **fields,
+                )
+        except IntegrityError:
+            existing = cls.objects.active().filter(kind=kind, subject=subject).first()
+            if existing is None:  # it finished in between: try once more
+                return cls.submit(kind, owner, subject=subject, params=params, **fields)
+            return existing, False
+        job.log("info", f"Queued on {job.queue}")
+        task.queued(job)
+        transaction.on_commit(job.enqueue)
+        return job, True
+
+    def enqueue(self) -> None:
+        """Hand the job id to the broker; safe to repeat (the claim dedupes)."""
+        from jobs.actors import TASKS
+
+        message = TASKS[self.kind].actor.send(str(self.pk))
+        self.message_id = message.message_id
+        Job.objects.filter(pk=self.pk).update(
+            enqueued_at=timezone.now(), message_id=self.message_id
+        )
+        self.publish_status()
+
+    # -- the state machine -------------------------------------------------
+
+    @classmethod
+    def claim(cls, pk: str) -> Job | None:
+        """Atomically move a queued job to running; None if someone else has it."""
+        now = timezone.now()
+        claimed = (
+            cls.objects.filter(pk=pk, status="queued")
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+            .update(
+                status="running",
+                attempts=F("attempts") + 1,
+                started_at=now,
+                heartbeat_at=now,
+                worker=WORKER_NAME,
+                error="",
+                error_code="",
+                stage="starting",
+                percent=None,
+            )
+        )
+        if not claimed:
+            return None
+        job = cls.objects.get(pk=pk)
+        job.log("info", f"Attempt {job.attempts} started on {WORKER_NAME}")
+        job.publish_status()
+        return job
+
+    def _running(self) -> JobQuerySet:
+        """This job, if it is still running the attempt this process claimed."""
+        return Job.objects.filter(pk=self.pk, status="running", attempts=self.attempts)
+
+    def save_progress(self, state: dict[str, Any]) -> bool:
+        """Store progress and a heartbeat; False when the attempt is no longer ours."""
+        fields = {k: state[k] for k in PROGRESS_FIELDS if k in state}
+        for k, v in fields.items():
+            setattr(self, k, v)
+        self.heartbeat_at = timezone.now()
+        return bool(self._running().update(heartbeat_at=self.heartbeat_at, **fields))
+
+    def still_running(self) -> bool:
+        return self._running().exists()
+
+    def mark_succeeded(self, result: dict | None) -> bool:
+        return self._finish("succeeded", result=result, percent=100.0, stage="done")
+
+    def mark_failed(self, error: str, code: str = "error") -> bool:
+        return self._finish("failed", error=error[:2000], error_code=code)
+
+    def _finish(self, status: str, **fields) -> bool:
+        now = timezone.now()
+        if not self._running().update(status=status, finished_at=now, heartbeat_at=now, **fields):
+            return False
+        self.refresh_from_db()
+        self.log(
+            "error" if status == "failed" else "info",
+            f"{status.capitalize()}{': ' + self.error if self.error else ''}",
+        )
+        self.publish_status()
+        return True
+
+    def cancel(self) -> bool:
+        """Cancel a queued or running job. The supervisor of a running one
+        notices within half a second, kills its child and removes partial files."""
+        from jobs.actors import TASKS
+
+        now = timezone.now()
+        if not Job.objects.filter(pk=self.pk, status__in=ACTIVE).update(
+            status="cancelled", finished_at=now, error="Cancelled", error_code="cancelled"
+        ):
+            return False
+        self.refresh_from_db()
+        self.log("warning", "Cancelled")
+        TASKS[self.kind].cancelled(self)
+        self.publish_status()
+        return True
+
+    def requeue(self, reason: str) -> bool:
+        """Send a stale running job round again (its worker died)."""
+        if self.attempts >= self.max_attempts:
+            return self._finish(
+                "failed",
+                error=f"{reason}; gave up after {self.attempts} attempts",
+                error_code="worker_lost",
+            )
+        if not self._running().update(status="queued", stage="", worker=""):
+            return False
+        self.refresh_from_db()
+        self.log("warning", f"{reason}; queued again")
+        transaction.on_commit(self.enqueue)
+        return True
+
+    # -- reporting -----------------------------------------------------------
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+    def progress(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in PROGRESS_FIELDS}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": str(self.pk),
+            "kind": self.kind,
+            "queue": self.queue,
+            "status": self.status,
+            "subject": self.subject,
+            "label": self.label,
+            "progress": self.progress(),
+            "error": self.error or None,
+            "error_code": self.error_code or None,
+            "result": self.result,
+            "attempts": self.attempts,
+            "parent_id": str(self.parent_id) if self.parent_id else None,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+        }
+
+    def publish_status(self) -> None:
+        publisher.get().status(self.event("status", status=self.status, error=self.error or None))
+
+    def event(self, type_: str, **frame) -> dict[str, Any]:
+        """A channel-layer event; consumers forward ``frame`` to subscribers."""
+        return {
+            "owner_id": self.owner_id,
+            "subject": self.subject,
+            "kind": self.kind,
+            "frame": {"type": type_, "job_id": str(self.pk), **frame},
+        }
+
+    def log(self, level: str, message: str) -> None:
+        JobLog.objects.create(job_id=self.pk, level=level, message=message[:4000])
+
+
+class JobLog(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="logs")
+    ts = models.DateTimeField(default=timezone.now)
+    level = models.CharField(max_length=10, default="info")
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["ts", "id"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ts": self.ts, "level": self.level, "message": self.message}

@@ -1,0 +1,133 @@
+"""Per-process publisher of job state to the channel layer.
+
+1. Any thread calls ``progress(event)`` or ``status(event)``; both only hand
+   the event to one long-lived asyncio loop, so no caller ever waits on Redis.
+2. Progress is state, not a log: per job only the latest event is kept and it
+   is sent at most every ``MIN_INTERVAL`` seconds (a trailing send makes sure
+   the last value arrives). Status changes go out at once, after any pending
+   progress of the same job, so subscribers never see a stale percentage
+   after "succeeded".
+3. Sends run on a few sender tasks, each owning a share of the jobs, so one
+   job's events stay in order while many jobs don't queue behind each other.
+
+Embedded mode uses the in-memory channel layer, which only wakes consumers
+when the send runs on the server's own loop: ``bind_loop()`` is called with
+that loop, and until then events are dropped (no consumer can exist yet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+MIN_INTERVAL = 0.25
+SENDERS = 4
+ALL_GROUP = "jobs-all"
+
+
+def user_group(user_id: int) -> str:
+    return f"jobs-user-{user_id}"
+
+
+class Publisher:
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._last_sent: dict[str, float] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._queues: list[asyncio.Queue] = []
+
+    # -- loop management ---------------------------------------------------
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            if self._loop is None:
+                self._start_on(loop)
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop | None:
+        with self._lock:
+            if self._loop is None and not settings.EMBEDDED:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="job-publisher", daemon=True).start()
+                self._start_on(loop)
+            return self._loop
+
+    def _start_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        def start() -> None:
+            self._layer = get_channel_layer()
+            self._queues = [asyncio.Queue() for _ in range(SENDERS)]
+            for q in self._queues:
+                loop.create_task(self._sender(q))
+
+        self._loop = loop
+        loop.call_soon_threadsafe(start)
+
+    # -- public, thread-safe -------------------------------------------------
+
+    def progress(self, event: dict[str, Any]) -> None:
+        if loop := self._ensure_loop():
+            loop.call_soon_threadsafe(self._on_progress, event)
+
+    def status(self, event: dict[str, Any]) -> None:
+        if loop := self._ensure_loop():
+            loop.call_soon_threadsafe(self._on_status, event)
+
+    # -- on the loop --------------------------------------------------------
+
+    def _on_progress(self, event: dict[str, Any]) -> None:
+        job_id = event["frame"]["job_id"]
+        self._pending[job_id] = event
+        if job_id in self._timers:
+            return
+        wait = self._last_sent.get(job_id, 0.0) + MIN_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self._flush(job_id)
+        else:
+            self._timers[job_id] = self._loop.call_later(wait, self._flush, job_id)
+
+    def _flush(self, job_id: str) -> None:
+        self._timers.pop(job_id, None)
+        if event := self._pending.pop(job_id, None):
+            self._last_sent[job_id] = time.monotonic()
+            self._queue_send(event)
+
+    def _on_status(self, event: dict[str, Any]) -> None:
+        job_id = event["frame"]["job_id"]
+        if timer := self._timers.pop(job_id, None):
+            timer.cancel()
+        self._flush(job_id)
+        if event["frame"]["status"] not in ("queued", "running"):
+            self._last_sent.pop(job_id, None)
+        self._queue_send(event)
+
+    def _queue_send(self, event: dict[str, Any]) -> None:
+        self._queues[hash(event["frame"]["job_id"]) % SENDERS].put_nowait(event)
+
+    async def _sender(self, queue: asyncio.Queue) -> None:
+        while True:
+            event = await queue.get()
+            event["frame"]["ts"] = time.time()
+            message = {"type": "job.event", **event}
+            try:
+                await self._layer.group_send(user_group(event["owner_id"]), message)
+                await self._layer.group_send(ALL_GROUP, message)
+            except Exception:
+                # The layer may be briefly unreachable (Redis restart): the
+                # state is in the database and consumers resend a snapshot.
+                logger.warning("Could not publish job event", exc_info=True)
+
+
+_publisher = Publisher()
+
+
+def get() -> Publisher:
+    return _publisher

@@ -1,0 +1,88 @@
+"""The JSON API (``/api/``, OpenAPI docs at ``/api/docs``)."""
+
+from __future__ import annotations
+
+import dramatiq
+from django.core.exceptions import RequestDataTooBig
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyHeader, HttpBearer, django_auth
+
+from jobs.api import router as jobs_router
+from mvidarr.models import ApiKey
+from videos.api import router as videos_router
+
+
+class ApiKeyAuth(APIKeyHeader):
+    param_name = "X-Api-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        return _login(request, key)
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        return _login(request, token)
+
+
+def _login(request: HttpRequest, key: str | None):
+    user = ApiKey.authenticate(key) if key else None
+    if user is not None:
+        request.user = user
+    return user
+
+
+api = NinjaAPI(
+    title="MVidarr API",
+    version="1",
+    auth=[ApiKeyAuth(), BearerAuth(), django_auth],
+    urls_namespace="api",
+)
+api.add_router("/", videos_router)
+api.add_router("/", jobs_router)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, RequestDataTooBig):
+        return api.create_response(request, {"detail": "Request body too large."}, status=413)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    detail = "Authentication required: send X-Api-Key, a Bearer token, or log in."
+    return api.create_response(request, {"detail": detail}, status=401)
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    def where(error: dict) -> str:
+        return ".".join(str(p) for p in error.get("loc", ())[1:]) or "body"
+
+    detail = "; ".join(f"{where(e)}: {e.get('msg', 'invalid')}" for e in exc.errors)
+    return api.create_response(request, {"detail": detail, "errors": exc.errors}, status=422)
+
+
+@api.get("/health", auth=None, tags=["system"])
+def health(request: HttpRequest) -> dict:
+    """Liveness and dependencies. No authentication; reveals no secrets."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "error"
+    broker = dramatiq.get_broker()
+    client = getattr(broker, "client", None)
+    try:
+        if client is not None:
+            client.ping()
+        checks["broker"] = "ok"
+    except Exception:
+        checks["broker"] = "error"
+    status = "ok" if all(v == "ok" for v in checks.values()) else "degraded"
+    return {"status": status, "checks": checks}

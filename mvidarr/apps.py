@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MvidarrConfig(AppConfig):
+    name = "mvidarr"
+    verbose_name = "MVidarr"

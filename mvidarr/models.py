@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+KEY_PREFIX = "mvk_"
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """An API key; only its SHA-256 digest is stored, the key is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12, help_text="First characters, to tell keys apart.")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @classmethod
+    def issue(cls, user, name: str = "") -> tuple[ApiKey, str]:
+        raw = KEY_PREFIX + secrets.token_urlsafe(32)
+        key = cls.objects.create(user=user, name=name, prefix=raw[:12], digest=_digest(raw))
+        return key, raw
+
+    @classmethod
+    def authenticate(cls, raw: str):
+        """Return the active user owning this key, or None."""
+        if not raw.startswith(KEY_PREFIX) or len(raw) > 100:
+            return None
+        key = cls.objects.select_related("user").filter(digest=_digest(raw)).first()
+        if key is None or not key.user.is_active:
+            return None
+        now = timezone.now()
+        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+            cls.objects.filter(pk=key.pk).update(last_used_at=now)
+        return key.user

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from mvidarr import views
+from mvidarr.api import api
+
+urlpatterns = [
+    path("setup/", views.setup, name="setup"),
+    path("login/", auth_views.LoginView.as_view(template_name="mvidarr/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("", include("jobs.urls")),
+    path("", include("videos.urls")),
+]

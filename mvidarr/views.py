@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model, login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from mvidarr.forms import AdminSetupForm
+
+
+def setup(request: HttpRequest) -> HttpResponse:
+    """First run: create the admin account. Gone once any account exists."""
+    User = get_user_model()
+    if User.objects.exists():
+        return redirect("library")
+    form = AdminSetupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save(commit=False)
+        user.is_staff = user.is_superuser = True
+        user.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("library")
+    return render(request, "mvidarr/setup.html", {"form": form})

@@ -1,0 +1,363 @@
+"""Local media server for the test suite and benchmarks (stdlib + ffmpeg only).
+
+Run from the repository root::
+
+    python -m tests.mediaserver --port 0 --cache .cache/media
+
+On start it generates, once per cache directory, ``clip.mp4`` (~6 s),
+``long.mp4`` (~30 s) and an HLS rendition of the clip (``hls/clip/index.m3u8``
+with 1 s ``.ts`` segments).  It then prints exactly one line ``PORT <n>`` to
+stdout and serves on 127.0.0.1 until SIGTERM.
+
+Routes:
+    GET/HEAD /media/<name>         any top-level file of the cache; single
+                                   ``Range: bytes=a-b`` / ``a-`` / ``-n``
+    GET/HEAD /hls/<name>/<file>    HLS playlist and segments
+    GET /page/<name>.html          HTML page with ``<video src="/media/<name>.mp4">``
+    GET /feed.xml?n=N&media=M      RSS 2.0 feed, N items (default 3) whose
+                                   enclosures point to /media/M (default clip.mp4)
+    GET /status/<code>             answers <code> with a small body
+    GET /stats?key=K               ``{"requests": n}``: requests seen for key K
+
+Fault knobs (query parameters of /media and /hls; /page and /feed.xml copy
+any extra parameters onto the media URLs they emit):
+    rate=B          throttle the body to B bytes/s (small chunks, smooth)
+    stall_after=B   send B body bytes, then hold the connection silently open
+    drop_after=B    send B body bytes, then close the connection (short read)
+    fail=N          the first N requests for the key answer 503
+    status=CODE     always answer CODE
+    key=K           counter key for ``fail`` and /stats (default: the URL path)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import html
+import json
+import mimetypes
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+TYPES = {".mp4": "video/mp4", ".ts": "video/mp2t", ".m3u8": "application/vnd.apple.mpegurl"}
+INT_KNOBS = ("rate", "stall_after", "drop_after", "fail", "status")
+
+
+def _content_type(file: Path) -> str:
+    return (
+        TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    )
+
+
+def _ffmpeg(*args: str) -> None:
+    cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args]
+    subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL)
+
+
+def _encode(dst: Path, seconds: int) -> None:
+    """testsrc + sine, H.264/AAC at ~500 kbit/s, a keyframe every second."""
+    _ffmpeg(
+        "-f", "lavfi", "-i", f"testsrc=size=320x240:rate=25:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={seconds}",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-b:v", "450k", "-maxrate", "450k", "-bufsize", "900k",
+        "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
+        "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart", "-shortest", str(dst),
+    )  # fmt: skip
+
+
+def ensure_media(cache: Path) -> None:
+    """Generate missing media in a temp dir, then publish atomically.
+
+    Files are published with os.link (fails if the name exists) and the HLS
+    directory with os.rename, so concurrent starters never see partial files
+    and a losing process simply uses the winner's output.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    hls = cache / "hls" / "clip"
+    if (cache / "clip.mp4").is_file() and (cache / "long.mp4").is_file() and hls.is_dir():
+        return
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache))
+    try:
+        for name, seconds in (("clip.mp4", 6), ("long.mp4", 30)):
+            if not (cache / name).is_file():
+                _encode(tmp / name, seconds)
+                with contextlib.suppress(FileExistsError):  # another process won
+                    os.link(tmp / name, cache / name)
+        if not hls.is_dir():
+            out = tmp / "hls"
+            out.mkdir()
+            _ffmpeg(
+                "-i", str(cache / "clip.mp4"), "-c", "copy", "-f", "hls",
+                "-hls_time", "1", "-hls_list_size", "0", "-hls_playlist_type", "vod",
+                "-hls_segment_filename", str(out / "seg%03d.ts"), str(out / "index.m3u8"),
+            )  # fmt: skip
+            hls.parent.mkdir(exist_ok=True)
+            try:
+                os.rename(out, hls)
+            except OSError:
+                if not hls.is_dir():
+                    raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], cache: Path) -> None:
+        super().__init__(address, Handler)
+        self.cache = cache.resolve()
+        self.stopping = threading.Event()
+        self.counts: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def server_bind(self) -> None:  # skip HTTPServer's reverse-DNS lookup
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
+
+    def hit(self, key: str) -> int:
+        with self.lock:
+            self.counts[key] = self.counts.get(key, 0) + 1
+            return self.counts[key]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)  # real bugs still show
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "mediaserver/1"
+    server: Server
+    query: dict[str, str]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        self.query = dict(parse_qsl(url.query, keep_blank_values=True))
+        path = url.path
+        try:
+            if path.startswith("/media/"):
+                self._file(path, path[len("/media/") :], 1, self.server.cache)
+            elif path.startswith("/hls/"):
+                self._file(path, path[len("/hls/") :], 2, self.server.cache / "hls")
+            elif path.startswith("/page/") and path.endswith(".html"):
+                self._page(unquote(path[len("/page/") : -len(".html")]), url.query)
+            elif path == "/feed.xml":
+                self._feed()
+            elif path.startswith("/status/"):
+                code = int(path[len("/status/") :])
+                if not 200 <= code <= 599:
+                    raise ValueError(code)
+                self._text(code, f"status {code}\n")
+            elif path == "/stats":
+                n = self.server.counts.get(self.query.get("key", ""), 0)
+                self._text(200, json.dumps({"requests": n}), ctype="application/json")
+            else:
+                self._text(404, "not found\n")
+        except ValueError:
+            self._text(400, "bad request\n")
+
+    def _text(
+        self,
+        code: int,
+        text: str,
+        headers: dict[str, str] | None = None,
+        ctype: str = "text/plain; charset=utf-8",
+    ) -> None:
+        body = text.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if code in (204, 304):
+            self.end_headers()
+            return
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _file(self, path: str, rest: str, depth: int, base: Path) -> None:
+        n = self.server.hit(self.query.get("key") or path)
+        knobs = {k: int(self.query[k]) for k in INT_KNOBS if k in self.query}
+        if not 200 <= knobs.get("status", 200) <= 599:
+            raise ValueError("status")
+        parts = [unquote(p) for p in rest.split("/")]
+        if len(parts) != depth or not all(SAFE_NAME.fullmatch(p) for p in parts):
+            return self._text(400, "bad name\n")
+        file = base.joinpath(*parts)
+        if not file.is_file() or not file.resolve().is_relative_to(self.server.cache):
+            return self._text(404, "not found\n")
+        if "status" in knobs:
+            return self._text(knobs["status"], f"forced status {knobs['status']}\n")
+        if n <= knobs.get("fail", 0):
+            return self._text(503, f"induced failure {n}\n")
+        with open(file, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            span = self._range(size)
+            if span is None:
+                return self._text(416, "unsatisfiable\n", {"Content-Range": f"bytes */{size}"})
+            start, end, partial = span
+            self.send_response(206 if partial else 200)
+            self.send_header("Content-Type", _content_type(file))
+            self.send_header("Content-Length", str(end - start + 1))
+            self.send_header("Accept-Ranges", "bytes")
+            if partial:
+                self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+            self.end_headers()
+            if self.command != "HEAD":
+                self._body(f, start, end - start + 1, knobs)
+
+    def _range(self, size: int) -> tuple[int, int, bool] | None:
+        """(start, end, partial) for the Range header; None if unsatisfiable."""
+        m = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", self.headers.get("Range", ""))
+        if not m or m.groups() == ("", ""):
+            return 0, size - 1, False  # absent, multi-range or malformed: whole file
+        a, b = m.groups()
+        if not a:  # suffix range: last b bytes
+            return (max(0, size - int(b)), size - 1, True) if int(b) and size else None
+        start, end = int(a), min(int(b), size - 1) if b else size - 1
+        if b and int(b) < start:
+            return 0, size - 1, False
+        return (start, end, True) if start < size else None
+
+    def _body(self, f: BinaryIO, start: int, length: int, knobs: dict[str, int]) -> None:
+        rate = max(0, knobs.get("rate", 0))
+        limit = min(length, knobs.get("stall_after", length), knobs.get("drop_after", length))
+        chunk = min(8192, max(1, rate // 20)) if rate else 65536
+        f.seek(start)
+        sent, t0 = 0, time.monotonic()
+        while sent < limit and not self.server.stopping.is_set():
+            data = f.read(min(chunk, limit - sent))
+            if not data:
+                break
+            self.wfile.write(data)
+            sent += len(data)
+            if rate and sent < limit:
+                self.server.stopping.wait(t0 + sent / rate - time.monotonic())
+        if sent >= length:
+            return
+        if "drop_after" in knobs and sent >= knobs["drop_after"]:
+            self._drop()
+        elif "stall_after" in knobs and sent >= knobs["stall_after"]:
+            self._hold()
+        self.close_connection = True
+
+    def _drop(self) -> None:
+        """Cut the connection mid-body: the client gets exactly the bytes sent, then EOF.
+
+        (A TCP reset would be more brutal, but Linux discards unread data on RST,
+        so the client could not tell how many bytes it got.)
+        """
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _hold(self) -> None:
+        """Send nothing until the client goes away or the server stops."""
+        while not self.server.stopping.is_set():
+            readable, _, _ = select.select([self.connection], [], [], 0.25)
+            if readable:
+                try:
+                    if not self.connection.recv(4096):
+                        return
+                except OSError:
+                    return
+
+    def _page(self, name: str, query: str) -> None:
+        if not SAFE_NAME.fullmatch(name) or not (self.server.cache / f"{name}.mp4").is_file():
+            return self._text(404, "not found\n")
+        src = html.escape(f"/media/{quote(name)}.mp4" + (f"?{query}" if query else ""))
+        title = html.escape(f"Test video {name}")
+        self._text(
+            200,
+            f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title>\n'
+            f'<meta property="og:title" content="{title}">\n</head><body><h1>{title}</h1>\n'
+            f'<video src="{src}" controls></video>\n</body></html>\n',
+            ctype="text/html; charset=utf-8",
+        )
+
+    def _feed(self) -> None:
+        extra = dict(self.query)
+        n = int(extra.pop("n", "3"))
+        media = extra.pop("media", "clip.mp4")
+        file = self.server.cache / media
+        if not SAFE_NAME.fullmatch(media) or not file.is_file():
+            return self._text(404, "no such media\n")
+        size, stem, ctype = file.stat().st_size, file.stem, _content_type(file)
+        base = f"http://{self.headers.get('Host') or f'127.0.0.1:{self.server.server_port}'}"
+        epoch = datetime(2024, 1, 1, tzinfo=UTC)
+        items = []
+        for i in range(1, n + 1):
+            query = urlencode({"item": i, **extra})
+            enclosure = html.escape(f"{base}/media/{quote(media)}?{query}")
+            link = html.escape(f"{base}/page/{quote(stem)}.html?{query}")
+            date = format_datetime(epoch - timedelta(hours=i))
+            items.append(
+                f"<item><title>Item {i}</title>"
+                f'<guid isPermaLink="false">{html.escape(stem)}-{i}</guid>'
+                f"<link>{link}</link><pubDate>{date}</pubDate>"
+                f'<enclosure url="{enclosure}" type="{ctype}" length="{size}"/></item>\n'
+            )
+        self._text(
+            200,
+            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>\n'
+            f"<title>Test feed ({html.escape(media)})</title><link>{base}/</link>"
+            f"<description>{n} items</description>\n{''.join(items)}</channel></rss>\n",
+            ctype="application/rss+xml; charset=utf-8",
+        )
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Local media server for tests.")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--cache", type=Path, default=Path(".cache/media"))
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    ensure_media(args.cache)
+    server = Server(("127.0.0.1", args.port), args.cache)
+    print(f"PORT {server.server_port}", flush=True)
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.stopping.set()
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from django.db.models import Q
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+from ninja.pagination import PageNumberPagination, paginate
+
+from jobs.api import JobOut
+from jobs.api import router as jobs_router
+from videos.models import Video
+from videos.validation import MAX_URL_LENGTH, BadUrl, check_url
+
+router = Router(tags=["videos"])
+
+
+class VideoIn(Schema):
+    url: str = Field(max_length=MAX_URL_LENGTH)
+    title: str = Field("", max_length=300)
+    artist: str = Field("", max_length=200)
+
+
+class JobIn(VideoIn):
+    kind: Literal["download_video", "extract_video_info"]
+
+
+class VideoOut(Schema):
+    id: int
+    url: str
+    title: str
+    artist: str
+    status: str
+    error: str | None
+    file: str | None
+    file_size: int | None
+    duration: float | None
+    thumbnail_url: str | None
+    created_at: datetime
+    job_id: str | None = None
+
+
+class JobStarted(Schema):
+    job_id: str
+    status: str
+
+
+def _add_video(request: HttpRequest, data: VideoIn) -> tuple[Video, bool]:
+    try:
+        url = check_url(data.url)
+    except BadUrl as e:
+        raise HttpError(400, str(e)) from None
+    return Video.objects.get_or_create(
+        owner=request.auth,
+        url=url,
+        defaults={"title": data.title.strip(), "artist": data.artist.strip()},
+    )
+
+
+def get_video_for_user(request: HttpRequest, video_id: int) -> Video:
+    return get_object_or_404(Video.objects.for_user(request.auth), pk=video_id)
+
+
+@router.post("/videos", response={200: VideoOut, 201: VideoOut})
+def create_video(request: HttpRequest, data: VideoIn):
+    """Add a video by URL and queue reading its metadata. Adding a URL that is
+    already in your library returns that video (200) instead of a copy."""
+    video, created = _add_video(request, data)
+    if not created:
+        return 200, video.to_dict()
+    job = video.request_info(request.auth)
+    return 201, {**video.to_dict(), "job_id": str(job.pk)}
+
+
+@router.get("/videos", response=list[VideoOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_videos(request: HttpRequest, status: str = "", q: str = "", artist: str = ""):
+    videos = Video.objects.for_user(request.auth)
+    if status:
+        videos = videos.filter(status=status)
+    if artist:
+        videos = videos.filter(artist__iexact=artist)
+    if q:
+        videos = videos.filter(Q(title__icontains=q) | Q(artist__icontains=q) | Q(url__icontains=q))
+    return videos
+
+
+@router.get("/videos/{int:video_id}", response=VideoOut)
+def get_video(request: HttpRequest, video_id: int):
+    return get_video_for_user(request, video_id).to_dict()
+
+
+@router.post("/videos/{int:video_id}/download", response={202: JobStarted})
+def download_video(request: HttpRequest, video_id: int):
+    """Queue a download; if one is already queued or running, that one is returned."""
+    job, _ = get_video_for_user(request, video_id).request_download(request.auth)
+    return 202, {"job_id": str(job.pk), "status": job.status}
+
+
+@jobs_router.post("/jobs", response={202: JobOut})
+def create_job(request: HttpRequest, data: JobIn):
+    """Start work on a URL: the video is added to your library if needed."""
+    video, _ = _add_video(request, data)
+    if data.kind == "download_video":
+        job, _ = video.request_download(request.auth)
+    else:
+        job = video.request_info(request.auth)
+    return 202, job.to_dict()

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class VideosConfig(AppConfig):
+    name = "videos"
+
+    def ready(self) -> None:
+        import videos.tasks  # noqa: F401  (declares the job kinds)
+        from jobs.consumers import SUBJECT_RENDERERS
+        from videos.views import render_row
+
+        SUBJECT_RENDERERS["video"] = render_row

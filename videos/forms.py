@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django import forms
+
+from videos.validation import MAX_URL_LENGTH, BadUrl, check_url
+
+
+class AddVideoForm(forms.Form):
+    url = forms.CharField(
+        max_length=MAX_URL_LENGTH,
+        widget=forms.URLInput(attrs={"placeholder": "https://…", "autofocus": True}),
+        label="Video URL",
+    )
+    artist = forms.CharField(max_length=200, required=False)
+    title = forms.CharField(max_length=300, required=False)
+    download = forms.BooleanField(required=False, initial=True, label="Download now")
+
+    def clean_url(self) -> str:
+        try:
+            return check_url(self.cleaned_data["url"])
+        except BadUrl as e:
+            raise forms.ValidationError(str(e)) from None

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from jobs.models import Job
+
+UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def safe_name(text: str, fallback: str, limit: int = 80) -> str:
+    """A single path component that is safe on every filesystem the library
+    may live on (and for Kodi, Jellyfin, Plex scanners)."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = UNSAFE.sub(" ", text)
+    text = re.sub(r"\s+", " ", text).strip().strip(".").strip()
+    return text[:limit].rstrip(" .") or fallback
+
+
+class VideoQuerySet(models.QuerySet):
+    def for_user(self, user) -> VideoQuerySet:
+        return self if user.is_staff else self.filter(owner=user)
+
+
+class Video(models.Model):
+    class Status(models.TextChoices):
+        WANTED = "wanted"
+        DOWNLOADING = "downloading"
+        DOWNLOADED = "downloaded"
+        FAILED = "failed"
+        IGNORED = "ignored"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos"
+    )
+    url = models.URLField(max_length=2048)
+    title = models.CharField(max_length=300, blank=True)
+    artist = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.WANTED, db_index=True
+    )
+    error = models.TextField(blank=True)
+    file = models.CharField(max_length=1024, blank=True, help_text="Path inside the library.")
+    file_size = models.BigIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    thumbnail_url = models.URLField(max_length=2048, blank=True)
+    source_id = models.CharField(max_length=200, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VideoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["owner", "url"], name="one_video_per_url")]
+
+    def __str__(self) -> str:
+        return f"{self.artist or '?'} - {self.title or self.url}"
+
+    @property
+    def subject(self) -> str:
+        return f"video:{self.pk}"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.url
+
+    @property
+    def label(self) -> str:
+        return (f"{self.artist} - {self.display_title}" if self.artist else self.display_title)[
+            :300
+        ]
+
+    def active_job(self) -> Job | None:
+        return Job.objects.active().filter(subject=self.subject).order_by("-created_at").first()
+
+    # -- actions ---------------------------------------------------------------
+
+    def request_info(self, user) -> Job:
+        job, _ = Job.submit(
+            "extract_video_info",
+            user,
+            subject=self.subject,
+            params={"video_id": self.pk},
+            label=self.label,
+        )
+        return job
+
+    def request_download(self, user) -> tuple[Job, bool]:
+        """Queue a download, or return the one already queued or running."""
+        return Job.submit(
+            "download_video",
+            user,
+            subject=self.subject,
+            params={"video_id": self.pk},
+            label=self.label,
+        )
+
+    def apply_info(self, info: dict[str, Any]) -> None:
+        """Fill what the user left blank from yt-dlp's metadata."""
+        self.title = self.title or (info.get("track") or info.get("title") or "")[:300]
+        self.artist = self.artist or (info.get("artist") or info.get("uploader") or "")[:200]
+        self.duration = info.get("duration") or self.duration
+        self.thumbnail_url = (info.get("thumbnail") or self.thumbnail_url or "")[:2048]
+        self.source_id = (info.get("id") or self.source_id)[:200]
+        self.metadata = info
+        self.save()
+        Job.objects.active().filter(subject=self.subject).update(label=self.label)
+
+    def library_path(self, ext: str) -> Path:
+        """``Artist/Artist - Title [id].ext`` under the library; never user-chosen."""
+        artist = safe_name(self.artist, "Unknown Artist")
+        title = safe_name(self.title, f"Video {self.pk}")
+        tag = safe_name(self.source_id, str(self.pk), limit=40)
+        ext = safe_name(ext, "mp4", limit=8)
+        path = (settings.LIBRARY_DIR / artist / f"{artist} - {title} [{tag}].{ext}").resolve()
+        if not path.is_relative_to(settings.LIBRARY_DIR):
+            raise ValueError(f"Refusing a path outside the library: {path}")
+        return path
+
+    def mark_downloaded(self, path: Path, size: int, duration: float | None) -> None:
+        self.file = str(path.relative_to(settings.LIBRARY_DIR))
+        self.file_size = size
+        self.duration = duration or self.duration
+        self.status = self.Status.DOWNLOADED
+        self.error = ""
+        self.save()
+
+    def mark_downloading(self) -> None:
+        Video.objects.filter(pk=self.pk).update(status=self.Status.DOWNLOADING, error="")
+
+    def mark_failed(self, error: str) -> None:
+        Video.objects.filter(pk=self.pk).update(status=self.Status.FAILED, error=error[:2000])
+
+    def mark_wanted(self) -> None:
+        Video.objects.filter(pk=self.pk, status=self.Status.DOWNLOADING).update(
+            status=self.Status.WANTED
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.pk,
+            "url": self.url,
+            "title": self.title,
+            "artist": self.artist,
+            "status": self.status,
+            "error": self.error or None,
+            "file": self.file or None,
+            "file_size": self.file_size,
+            "duration": self.duration,
+            "thumbnail_url": self.thumbnail_url or None,
+            "created_at": self.created_at,
+        }

@@ -1,0 +1,64 @@
+"""Checks on URLs people submit, before any of them reaches yt-dlp."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+MAX_URL_LENGTH = 2048
+
+
+class BadUrl(ValueError):
+    pass
+
+
+def check_url(url: str) -> str:
+    """Return the URL stripped, or raise ``BadUrl`` saying what is wrong.
+
+    Only http(s) URLs with a host pass. Hosts that resolve to loopback,
+    private, link-local or otherwise non-public addresses are refused unless
+    ``MVIDARR_ALLOW_PRIVATE_URLS`` is on, so MVidarr cannot be used to reach
+    into the network it runs in.
+    """
+    if not isinstance(url, str):
+        raise BadUrl("The URL must be a string.")
+    url = url.strip()
+    if not url:
+        raise BadUrl("Enter a URL.")
+    if len(url) > MAX_URL_LENGTH:
+        raise BadUrl(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise BadUrl("The URL contains spaces or control characters.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise BadUrl("This is not a valid URL.") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise BadUrl("Only http:// and https:// URLs are supported.")
+    host = parts.hostname
+    if not host:
+        raise BadUrl("The URL has no host.")
+    if parts.username or parts.password:
+        raise BadUrl("URLs with a user name or password are not accepted.")
+    if not settings.ALLOW_PRIVATE_URLS:
+        _check_public(host, port or (443 if parts.scheme.lower() == "https" else 80))
+    return url
+
+
+def _check_public(host: str, port: int) -> None:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise BadUrl(f"The host {host!r} could not be resolved.") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
+            raise BadUrl(
+                f"The host {host!r} is on a private or local network; such URLs are refused."
+            )

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_POST
+
+from jobs.models import Job
+from videos.forms import AddVideoForm
+from videos.models import Video
+
+
+def _get_video_for_user(request: HttpRequest, pk: int) -> Video:
+    return get_object_or_404(Video.objects.for_user(request.user), pk=pk)
+
+
+def with_active_jobs(videos) -> list[Video]:
+    """Attach each video's active job (one query for the whole page)."""
+    videos = list(videos)
+    jobs = (
+        Job.objects.active().filter(subject__in=[v.subject for v in videos]).order_by("created_at")
+    )
+    by_subject = {job.subject: job for job in jobs}
+    for video in videos:
+        video.job = by_subject.get(video.subject)
+    return videos
+
+
+def render_row(subject: str, user) -> str:
+    """The Library row for ``video:<id>``, for live updates over the UI socket."""
+    pk = subject.partition(":")[2]
+    video = Video.objects.for_user(user).filter(pk=pk).first() if pk.isdigit() else None
+    if video is None:
+        return ""
+    return render_to_string(
+        "videos/library.html#video-row", {"video": with_active_jobs([video])[0]}
+    )
+
+
+@login_required
+def library(request: HttpRequest) -> HttpResponse:
+    videos = Video.objects.for_user(request.user)
+    status = request.GET.get("status", "")
+    if status in Video.Status.values:
+        videos = videos.filter(status=status)
+    page = Paginator(videos, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "videos/library.html",
+        {
+            "form": AddVideoForm(),
+            "page": page,
+            "videos": with_active_jobs(page.object_list),
+            "status": status,
+            "statuses": Video.Status.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def add_video(request: HttpRequest) -> HttpResponse:
+    form = AddVideoForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return render(request, "videos/library.html#add-form", {"form": form}, status=422)
+        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("library")
+    data = form.cleaned_data
+    video, created = Video.objects.get_or_create(
+        owner=request.user,
+        url=data["url"],
+        defaults={"artist": data["artist"], "title": data["title"]},
+    )
+    if created:
+        video.request_info(request.user)
+    if data["download"] and video.status != Video.Status.DOWNLOADED:
+        video.request_download(request.user)
+    if request.htmx:
+        context = {
+            "form": AddVideoForm(),
+            "video": with_active_jobs([video])[0],
+            "created": created,
+        }
+        return render(request, "videos/library.html#added", context)
+    return redirect("library")
+
+
+@login_required
+@require_POST
+def download_video(request: HttpRequest, pk: int) -> HttpResponse:
+    video = _get_video_for_user(request, pk)
+    video.request_download(request.user)
+    return _row_or_redirect(request, video)
+
+
+@login_required
+@require_POST
+def cancel_download(request: HttpRequest, pk: int) -> HttpResponse:
+    video = _get_video_for_user(request, pk)
+    if job := video.active_job():
+        job.cancel()
+    return _row_or_redirect(request, video)
+
+
+def _row_or_redirect(request: HttpRequest, video: Video) -> HttpResponse:
+    if request.htmx:
+        video.refresh_from_db()
+        return render(
+            request, "videos/library.html#video-row", {"video": with_active_jobs([video])[0]}
+        )
+    return redirect("library")

@@ -1,0 +1,206 @@
+"""The only module that imports yt-dlp. Its functions run inside a job's child
+process (see ``jobs.child``): they take plain parameters and a reporter, and
+return plain dicts or raise ``WorkError`` with a classified reason.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+from pathlib import Path
+from typing import Any
+
+import yt_dlp
+from yt_dlp.networking.exceptions import HTTPError, TransportError
+from yt_dlp.utils import DownloadError, UnsupportedError
+
+from jobs.child import Reporter, WorkError
+
+# yt-dlp grows its read buffer with the speed and then calls the progress hook
+# only about once a second; a fixed small buffer gives smooth progress.
+BUFFER_SIZE = 16 * 1024
+INFO_KEYS = (
+    "id",
+    "title",
+    "track",
+    "artist",
+    "creator",
+    "uploader",
+    "channel",
+    "album",
+    "duration",
+    "thumbnail",
+    "webpage_url",
+    "extractor",
+    "upload_date",
+    "release_year",
+    "ext",
+    "width",
+    "height",
+    "vcodec",
+    "acodec",
+    "tags",
+)
+
+
+class _Logger:
+    """Forwards yt-dlp's warnings and errors to the job's log."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+
+    def debug(self, msg: str) -> None:
+        pass
+
+    info = debug
+
+    def warning(self, msg: str) -> None:
+        self.reporter.log("warning", _clean(msg))
+
+    def error(self, msg: str) -> None:
+        self.reporter.log("error", _clean(msg))
+
+
+def _clean(msg: str) -> str:
+    return re.sub(r"^(ERROR|WARNING):\s*", "", msg).strip()
+
+
+def _options(reporter: Reporter, **extra: Any) -> dict[str, Any]:
+    return {
+        "quiet": True,
+        "no_warnings": False,
+        "noprogress": True,
+        "no_color": True,
+        "noplaylist": True,
+        "cachedir": False,
+        "socket_timeout": 20,
+        "retries": 2,
+        "fragment_retries": 3,
+        "extractor_retries": 1,
+        "logger": _Logger(reporter),
+        **extra,
+    }
+
+
+def trim_info(info: dict[str, Any]) -> dict[str, Any]:
+    """The metadata worth keeping: no format lists, headers or huge blobs."""
+    kept = {k: info[k] for k in INFO_KEYS if info.get(k) is not None}
+    if isinstance(kept.get("tags"), list):
+        kept["tags"] = [str(t)[:100] for t in kept["tags"][:20]]
+    if description := info.get("description"):
+        kept["description"] = str(description)[:2000]
+    return kept
+
+
+def classify(error: Exception) -> WorkError:
+    """Turn yt-dlp's exceptions into a reason and whether a retry may help."""
+    seen: list[BaseException] = []
+    exc: BaseException | None = error
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = (
+            (exc.exc_info[1] if getattr(exc, "exc_info", None) else None)
+            or exc.__cause__
+            or exc.__context__
+        )
+    message = _clean(str(error)) or type(error).__name__
+    for exc in seen:
+        if isinstance(exc, HTTPError):
+            return _http_error(exc.status, message)
+        if isinstance(exc, UnsupportedError):
+            return WorkError(message, "unsupported")
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return WorkError("No space left on the library disk", "disk_full")
+        if isinstance(exc, (TransportError, TimeoutError, ConnectionError)):
+            return WorkError(message, "network", transient=True)
+    if match := re.search(r"HTTP Error (\d{3})", message):
+        return _http_error(int(match.group(1)), message)
+    if "Requested format is not available" in message:
+        return WorkError(message, "format_unavailable")
+    if "Unsupported URL" in message:
+        return WorkError(message, "unsupported")
+    if re.search(r"timed? ?out|Connection (reset|refused|aborted)|IncompleteRead", message, re.I):
+        return WorkError(message, "network", transient=True)
+    return WorkError(message, "download_error")
+
+
+def _http_error(status: int, message: str) -> WorkError:
+    if status in (404, 410):
+        return WorkError(message, "not_found")
+    if status in (401, 403):
+        return WorkError(message, "forbidden")
+    if status == 429:
+        return WorkError(message, "rate_limited", transient=True)
+    if status >= 500:
+        return WorkError(message, "server_error", transient=True)
+    return WorkError(message, "http_error")
+
+
+def extract_info(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
+    reporter.progress(stage="extracting", force=True)
+    try:
+        with yt_dlp.YoutubeDL(_options(reporter, skip_download=True)) as ydl:
+            info = ydl.extract_info(params["url"], download=False)
+    except DownloadError as e:
+        raise classify(e) from None
+    if info is None:
+        raise WorkError("No video found at this URL", "unsupported")
+    return trim_info(info)
+
+
+def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
+    """Download one video into ``params["work_dir"]``; the supervisor moves it
+    into the library once the job is known to have succeeded."""
+    work_dir = Path(params["work_dir"])
+
+    def on_progress(d: dict[str, Any]) -> None:
+        if d["status"] != "downloading":
+            return
+        done = d.get("downloaded_bytes")
+        total = d.get("total_bytes") or d.get("total_bytes_estimate")
+        if total and done is not None:
+            percent = min(100.0, done * 100.0 / total)
+        elif d.get("fragment_count"):
+            percent = min(100.0, (d.get("fragment_index") or 0) * 100.0 / d["fragment_count"])
+        else:
+            percent = None
+        reporter.progress(
+            stage="downloading",
+            percent=round(percent, 2) if percent is not None else None,
+            downloaded_bytes=done,
+            total_bytes=int(total) if total else None,
+            speed=round(d["speed"], 1) if d.get("speed") else None,
+            eta=int(d["eta"]) if d.get("eta") is not None else None,
+        )
+
+    def on_postprocess(d: dict[str, Any]) -> None:
+        if d["status"] == "started":
+            reporter.progress(stage="processing", force=True)
+
+    options = _options(
+        reporter,
+        format=params.get("format") or "bestvideo*+bestaudio/best",
+        paths={"home": str(work_dir), "temp": str(work_dir)},
+        outtmpl={"default": "%(id).60B.%(ext)s"},
+        restrictfilenames=True,
+        buffersize=BUFFER_SIZE,
+        noresizebuffer=True,
+        continuedl=True,
+        progress_hooks=[on_progress],
+        postprocessor_hooks=[on_postprocess],
+        ffmpeg_location=params.get("ffmpeg") or None,
+    )
+    reporter.progress(stage="starting", force=True)
+    try:
+        with yt_dlp.YoutubeDL(options) as ydl:
+            info = ydl.extract_info(params["url"], download=True)
+    except DownloadError as e:
+        raise classify(e) from None
+    if info is None:
+        raise WorkError("No video found at this URL", "unsupported")
+    downloads = info.get("requested_downloads") or []
+    filepath = Path(downloads[0]["filepath"]) if downloads else None
+    if filepath is None or not filepath.is_file():
+        raise WorkError("yt-dlp finished without producing a file", "download_error")
+    reporter.progress(stage="finishing", percent=100.0, force=True)
+    return {"filepath": str(filepath), "ext": filepath.suffix.lstrip("."), "info": trim_info(info)}
