@@ -17,6 +17,7 @@ actor named after the kind that receives only a job id. One attempt goes:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -216,7 +217,5 @@ def _kill_group(proc: multiprocessing.process.BaseProcess) -> None:
         proc.join(wait)
         if not proc.is_alive():
             break
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)  # stragglers such as ffmpeg
-    except (ProcessLookupError, PermissionError):
-        pass

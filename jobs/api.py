@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from jobs.models import FINISHED, Job
@@ -79,7 +79,7 @@ def cancel_job(request: HttpRequest, job_id: UUID):
     if not job.cancel() and job.status != "cancelled":
         raise HttpError(409, f"The job has already {job.status}.")
     job.refresh_from_db()
-    return 202, job.to_dict()
+    return Status(202, job.to_dict())
 
 
 @router.post("/jobs/{uuid:job_id}/retry", response={202: JobOut})
@@ -89,4 +89,4 @@ def retry_job(request: HttpRequest, job_id: UUID):
     if job.status not in FINISHED or job.status == "succeeded":
         raise HttpError(409, "Only failed or cancelled jobs can be retried.")
     new, _ = Job.submit(job.kind, job.owner, subject=job.subject, params=job.params)
-    return 202, new.to_dict()
+    return Status(202, new.to_dict())

@@ -153,12 +153,14 @@ class Job(models.Model):
         """Hand the job id to the broker; safe to repeat (the claim dedupes)."""
         from jobs.actors import TASKS
 
-        message = TASKS[self.kind].actor.send(str(self.pk))
+        actor = TASKS[self.kind].actor
+        message = actor.message(str(self.pk))
         self.message_id = message.message_id
         Job.objects.filter(pk=self.pk).update(
             enqueued_at=timezone.now(), message_id=self.message_id
         )
-        self.publish_status()
+        self.publish_status()  # before the send, so "queued" never trails "running"
+        actor.broker.enqueue(message)
 
     # -- the state machine -------------------------------------------------
 

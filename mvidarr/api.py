@@ -7,7 +7,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
 from jobs.api import router as jobs_router
@@ -44,11 +44,9 @@ api.add_router("/", videos_router)
 api.add_router("/", jobs_router)
 
 
-@api.exception_handler(HttpError)
-def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    if isinstance(exc.__cause__, RequestDataTooBig):
-        return api.create_response(request, {"detail": "Request body too large."}, status=413)
-    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(request, {"detail": "Request body too large."}, status=413)
 
 
 @api.exception_handler(AuthenticationError)

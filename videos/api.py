@@ -6,7 +6,7 @@ from typing import Literal
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -70,9 +70,9 @@ def create_video(request: HttpRequest, data: VideoIn):
     already in your library returns that video (200) instead of a copy."""
     video, created = _add_video(request, data)
     if not created:
-        return 200, video.to_dict()
+        return Status(200, video.to_dict())
     job = video.request_info(request.auth)
-    return 201, {**video.to_dict(), "job_id": str(job.pk)}
+    return Status(201, {**video.to_dict(), "job_id": str(job.pk)})
 
 
 @router.get("/videos", response=list[VideoOut])
@@ -97,7 +97,7 @@ def get_video(request: HttpRequest, video_id: int):
 def download_video(request: HttpRequest, video_id: int):
     """Queue a download; if one is already queued or running, that one is returned."""
     job, _ = get_video_for_user(request, video_id).request_download(request.auth)
-    return 202, {"job_id": str(job.pk), "status": job.status}
+    return Status(202, {"job_id": str(job.pk), "status": job.status})
 
 
 @jobs_router.post("/jobs", response={202: JobOut})
@@ -108,4 +108,4 @@ def create_job(request: HttpRequest, data: JobIn):
         job, _ = video.request_download(request.auth)
     else:
         job = video.request_info(request.auth)
-    return 202, job.to_dict()
+    return Status(202, job.to_dict())

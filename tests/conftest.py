@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+
+# Settings read the environment once, at import: point them at a scratch
+# data dir and allow the local media server's 127.0.0.1 URLs.
+os.environ.setdefault("MVIDARR_DATA_DIR", tempfile.mkdtemp(prefix="mvidarr-pytest-"))
+os.environ.setdefault("MVIDARR_ALLOW_PRIVATE_URLS", "true")
+
+import pytest  # noqa: E402
+
+from tests.live import LiveApp  # noqa: E402
+from tests.media import MediaServer  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def media():
+    with MediaServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def embedded_app():
+    with LiveApp("embedded") as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def redis_app():
+    with LiveApp("redis") as app:
+        yield app
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def app(request):
+    """The running app, once in each mode."""
+    return request.getfixturevalue(f"{request.param}_app")
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.ALLOW_PRIVATE_URLS = True
+
+
+@pytest.fixture
+def users(db, django_user_model):
+    """alice and bob (ordinary users) and staff, in the test database."""
+    from tests.live import PASSWORD
+
+    return {
+        name: django_user_model.objects.create_user(
+            name, password=PASSWORD, is_staff=name == "staff"
+        )
+        for name in ("alice", "bob", "staff")
+    }
+
+
+logging.getLogger("httpx").setLevel(logging.WARNING)

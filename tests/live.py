@@ -1,0 +1,191 @@
+"""Run MVidarr for real, as separate processes, for tests and benchmarks.
+
+``LiveApp("embedded")`` is ``manage.py serve`` alone (SQLite, in-process
+workers). ``LiveApp("redis")`` is ``serve`` + ``worker`` + ``scheduler`` on a
+Redis database of its own and, when PostgreSQL answers, a fresh PostgreSQL
+database. Each app gets its own data dir and the users alice, bob and staff,
+each with an API key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+USERS = {"alice": False, "bob": False, "staff": True}
+PASSWORD = "correct-horse-battery-staple"
+REDIS_URL = os.environ.get("MVIDARR_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+POSTGRES_URL = os.environ.get("MVIDARR_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+
+SEED = """
+import json
+from django.contrib.auth import get_user_model
+from mvidarr.models import ApiKey
+keys = {}
+for name, staff in %r.items():
+    user = get_user_model().objects.create_user(name, password=%r, is_staff=staff)
+    keys[name] = ApiKey.issue(user)[1]
+print(json.dumps(keys))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveApp:
+    def __init__(self, mode: str, extra_env: dict[str, str] | None = None) -> None:
+        self.mode = mode
+        self.data_dir = Path(tempfile.mkdtemp(prefix=f"mvidarr-{mode}-"))
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.env = {
+            **os.environ,
+            "MVIDARR_DATA_DIR": str(self.data_dir),
+            "MVIDARR_ALLOW_PRIVATE_URLS": "true",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.env.pop("DATABASE_URL", None)
+        self._pg_db = None
+        if mode == "redis":
+            self.redis_db = _pick_redis_db()
+            self.env["REDIS_URL"] = f"{REDIS_URL}/{self.redis_db}"
+            self.env["DATABASE_URL"] = self._create_pg_database()
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> LiveApp:
+        self.manage("migrate", "-v0")
+        self.keys = json.loads(
+            self.manage("shell", "-c", SEED % (USERS, PASSWORD)).splitlines()[-1]
+        )
+        self.start_process("serve", "serve", "--port", str(self.port), "--no-migrate")
+        if self.mode == "redis":
+            self.start_process("worker", "worker")
+            self.start_process("scheduler", "scheduler")
+        self.wait_healthy()
+        return self
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if result.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+        return result.stdout
+
+    def start_process(self, name: str, *args: str) -> subprocess.Popen:
+        log = open(self.data_dir / f"{name}.log", "ab")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.procs[name] = proc
+        return proc
+
+    def stop_process(self, name: str, sig: int = signal.SIGTERM) -> None:
+        proc = self.procs.pop(name)
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+    def wait_healthy(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited early:\n{self.log(name)}")
+            try:
+                if httpx.get(f"{self.base_url}/api/health", timeout=2).status_code == 200:
+                    if self.mode == "redis":
+                        time.sleep(0.5)  # let the worker connect its consumers
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"MVidarr did not come up:\n{self.log('serve')}")
+
+    def log(self, name: str) -> str:
+        path = self.data_dir / f"{name}.log"
+        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        for name in list(self.procs):
+            self.stop_process(name)
+        if self._pg_db:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{self._pg_db}" WITH (FORCE)')
+        if self.mode == "redis":
+            import redis
+
+            redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
+
+    def __enter__(self) -> LiveApp:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- clients ---------------------------------------------------------------
+
+    def client(self, user: str | None = "alice") -> httpx.Client:
+        headers = {"X-Api-Key": self.keys[user]} if user else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=10)
+
+    def ws_headers(self, user: str) -> dict[str, str]:
+        return {"X-Api-Key": self.keys[user]}
+
+    def _create_pg_database(self) -> str:
+        self._pg_db = f"mvidarr_live_{uuid.uuid4().hex[:10]}"
+        _pg_admin(f'CREATE DATABASE "{self._pg_db}"')
+        return f"{POSTGRES_URL}/{self._pg_db}"
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _pick_redis_db() -> int:
+    """A Redis database number no other test run is using right now."""
+    import redis
+
+    for db in range(1, 16):
+        client = redis.Redis.from_url(f"{REDIS_URL}/{db}")
+        if client.set("mvidarr-test-owner", os.getpid(), nx=True, ex=3600):
+            client.flushdb()
+            client.set("mvidarr-test-owner", os.getpid(), ex=3600)
+            return db
+    raise RuntimeError("No free Redis database for the test run")

@@ -1,0 +1,197 @@
+"""Real downloads through a running MVidarr, in embedded and in Redis mode:
+yt-dlp and ffmpeg against the local media server, progress over a real
+WebSocket, cancel, and duplicate submits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from websockets.sync.client import connect
+
+from tests.media import DEFAULT_CACHE
+
+
+def wait_for(check, timeout: float = 30, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {check.__name__}")
+
+
+def add_video(client, url: str, **fields) -> dict:
+    response = client.post("/api/videos", json={"url": url, **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def job_of(client, job_id: str) -> dict:
+    return client.get(f"/api/jobs/{job_id}").json()
+
+
+def finished(client, job_id: str, timeout: float = 60) -> dict:
+    def done():
+        job = job_of(client, job_id)
+        return job if job["status"] not in ("queued", "running") else None
+
+    return wait_for(done, timeout)
+
+
+def unique(path: str) -> str:
+    sep = "&" if "?" in path else "?"
+    return f"{path}{sep}key={uuid.uuid4().hex}"
+
+
+def test_it_reads_metadata_into_the_video(app, media):
+    client = app.client("alice")
+    video = add_video(client, media.url(unique("page/clip.html")))
+    job = finished(client, video["job_id"])
+    assert job["status"] == "succeeded", job
+    video = client.get(f"/api/videos/{video['id']}").json()
+    assert video["title"].startswith("Test video clip")
+    assert video["status"] == "wanted"
+
+
+@pytest.mark.parametrize("path", ["media/clip.mp4", "hls/clip/index.m3u8"])
+def test_a_download_lands_in_the_library_complete(app, media, path):
+    client = app.client("alice")
+    video = add_video(client, media.url(unique(path)), artist="Test Artist", title="Clip")
+    started = client.post(f"/api/videos/{video['id']}/download")
+    assert started.status_code == 202
+    job = finished(client, started.json()["job_id"])
+    assert job["status"] == "succeeded", job
+    assert job["progress"]["percent"] == 100.0
+    video = client.get(f"/api/videos/{video['id']}").json()
+    assert video["status"] == "downloaded"
+    assert video["file"].startswith("Test Artist/Test Artist - Clip [")
+    file = app.data_dir / "library" / video["file"]
+    assert file.stat().st_size == video["file_size"]
+    if path.startswith("media/"):
+        assert video["file_size"] == (DEFAULT_CACHE / "clip.mp4").stat().st_size
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", str(file)],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    assert float(json.loads(probe.stdout)["format"]["duration"]) == pytest.approx(6, abs=0.5)
+    assert file.with_suffix(".nfo").read_text().count("<title>Clip</title>") == 1
+    assert not (app.data_dir / "work" / uuid.UUID(job["id"]).hex).exists()
+
+
+def test_progress_frames_stream_over_the_websocket(app, media):
+    client = app.client("alice")
+    video = add_video(client, media.url(unique("media/clip.mp4?rate=150000")))
+    frames = []
+    with connect(f"{app.ws_url}/ws/jobs/", additional_headers=app.ws_headers("alice")) as ws:
+        ws.send(json.dumps({"type": "subscribe", "all": True}))
+        assert json.loads(ws.recv(5))["type"] == "snapshot"
+        job_id = client.post(f"/api/videos/{video['id']}/download").json()["job_id"]
+        while True:
+            frame = json.loads(ws.recv(30))
+            if frame.get("job_id") != job_id:
+                continue
+            frames.append((time.time(), frame))
+            if frame["type"] == "status" and frame["status"] not in ("queued", "running"):
+                break
+    statuses = [f["status"] for _, f in frames if f["type"] == "status"]
+    assert statuses == ["queued", "running", "succeeded"]
+    progress = [f for _, f in frames if f["type"] == "progress" and f["percent"] is not None]
+    assert len(progress) >= 4, frames
+    percents = [f["percent"] for f in progress]
+    assert percents == sorted(percents) and percents[-1] > 90
+    for received, frame in frames:
+        assert frame["ts"] <= received + 0.01
+    sample = progress[len(progress) // 2]
+    assert {"downloaded_bytes", "total_bytes", "speed", "eta", "stage"} <= set(sample)
+    assert sample["total_bytes"] == (DEFAULT_CACHE / "clip.mp4").stat().st_size
+
+
+@pytest.mark.parametrize("fault", ["rate=20000", "stall_after=60000"], ids=["throttled", "stalled"])
+def test_cancel_stops_a_running_download_within_two_seconds(app, media, fault):
+    client = app.client("alice")
+    video = add_video(client, media.url(unique(f"media/long.mp4?{fault}")))
+    job_id = client.post(f"/api/videos/{video['id']}/download").json()["job_id"]
+
+    def downloading():
+        return (job_of(client, job_id)["progress"]["downloaded_bytes"] or 0) > 0
+
+    wait_for(downloading, timeout=30)
+    work_dir = app.data_dir / "work" / uuid.UUID(job_id).hex
+    assert any(work_dir.iterdir())  # a partial file exists
+    cancelled_at = time.monotonic()
+    response = client.post(f"/api/jobs/{job_id}/cancel")
+    assert response.status_code == 202 and response.json()["status"] == "cancelled"
+
+    def partial_files_gone():
+        return not work_dir.exists()
+
+    wait_for(partial_files_gone, timeout=2.0, interval=0.02)
+    assert time.monotonic() - cancelled_at < 2.0
+    assert not list((app.data_dir / "library").rglob(f"*{job_id}*"))
+    job = job_of(client, job_id)
+    assert job["status"] == "cancelled"
+    assert client.get(f"/api/videos/{video['id']}").json()["status"] == "wanted"
+
+
+def test_double_submit_gives_one_job_and_one_download(app, media):
+    client = app.client("alice")
+    key = uuid.uuid4().hex
+    video = add_video(client, media.url(f"media/clip.mp4?rate=400000&key={key}"))
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(
+            pool.map(lambda _: client.post(f"/api/videos/{video['id']}/download"), range(8))
+        )
+    assert {r.status_code for r in responses} == {202}
+    job_ids = {r.json()["job_id"] for r in responses}
+    assert len(job_ids) == 1
+    job = finished(client, job_ids.pop())
+    assert job["status"] == "succeeded" and job["attempts"] == 1
+    downloads = client.get("/api/jobs", params={"kind": "download_video"}).json()
+    assert sum(1 for j in downloads if j["subject"] == f"video:{video['id']}") == 1
+    library = list((app.data_dir / "library").rglob("*.mp4"))
+    assert len([f for f in library if f.name.endswith(f"[clip].mp4")]) >= 1
+
+
+def test_a_missing_video_fails_at_once_with_a_clear_reason(app, media):
+    client = app.client("alice")
+    video = add_video(client, media.url(unique("media/missing.mp4")))
+    job_id = client.post(f"/api/videos/{video['id']}/download").json()["job_id"]
+    job = finished(client, job_id)
+    assert job["status"] == "failed"
+    assert job["error_code"] == "not_found"
+    assert "404" in job["error"]
+    assert job["attempts"] == 1
+    video = client.get(f"/api/videos/{video['id']}").json()
+    assert video["status"] == "failed" and "404" in video["error"]
+    log = client.get(f"/api/jobs/{job_id}/log").json()
+    assert any("404" in entry["message"] for entry in log)
+
+
+def test_other_users_jobs_stay_invisible_over_http_and_websocket(app, media):
+    alice, bob = app.client("alice"), app.client("bob")
+    video = add_video(alice, media.url(unique("media/clip.mp4?rate=300000")))
+    with connect(f"{app.ws_url}/ws/jobs/", additional_headers=app.ws_headers("bob")) as ws:
+        ws.send(json.dumps({"type": "subscribe", "all": True}))
+        snapshot = json.loads(ws.recv(5))
+        job_id = alice.post(f"/api/videos/{video['id']}/download").json()["job_id"]
+        assert all(j["id"] != job_id for j in snapshot["jobs"])
+        for message in (
+            {"type": "subscribe", "job_id": job_id},
+            {"type": "cancel", "job_id": job_id},
+        ):
+            ws.send(json.dumps(message))
+            reply = json.loads(ws.recv(5))
+            assert reply["type"] == "error" and "jobs" not in reply
+        assert bob.get(f"/api/jobs/{job_id}").status_code == 404
+        finished(alice, job_id)
+        ws.send(json.dumps({"type": "ping"}))
+        while (frame := json.loads(ws.recv(5)))["type"] != "pong":
+            assert frame.get("job_id") != job_id, frame
+    assert job_of(alice, job_id)["status"] == "succeeded"

@@ -1,0 +1,97 @@
+"""The Job state machine: the database, not luck, keeps it consistent."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import IntegrityError, close_old_connections, transaction
+
+from jobs.models import Job
+from videos.models import Video
+
+
+@pytest.fixture
+def video(users):
+    return Video.objects.create(owner=users["alice"], url="http://127.0.0.1/v.mp4", title="T")
+
+
+def test_the_database_forbids_two_active_downloads_of_one_video(users, video):
+    Job.objects.create(kind="download_video", owner=users["alice"], subject=video.subject)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Job.objects.create(kind="download_video", owner=users["bob"], subject=video.subject)
+
+
+def test_a_finished_download_does_not_block_a_new_one(users, video):
+    Job.objects.create(
+        kind="download_video", owner=users["alice"], subject=video.subject, status="failed"
+    )
+    job, created = video.request_download(users["alice"])
+    assert created and job.status == "queued"
+
+
+def test_requesting_a_download_twice_returns_the_active_job(users, video):
+    first, created = video.request_download(users["alice"])
+    second, created_again = video.request_download(users["alice"])
+    assert created and not created_again
+    assert second.pk == first.pk
+    assert Job.objects.filter(kind="download_video").count() == 1
+    video.refresh_from_db()
+    assert video.status == "downloading"
+
+
+def test_a_job_is_claimed_once(users, video):
+    job, _ = video.request_download(users["alice"])
+    claimed = Job.claim(job.pk)
+    assert claimed is not None and claimed.status == "running" and claimed.attempts == 1
+    assert Job.claim(job.pk) is None
+
+
+def test_cancel_moves_a_queued_job_to_cancelled_once(users, video):
+    job, _ = video.request_download(users["alice"])
+    assert job.cancel() is True
+    assert job.cancel() is False
+    job.refresh_from_db()
+    assert job.status == "cancelled" and job.finished_at is not None
+    video.refresh_from_db()
+    assert video.status == "wanted"
+    assert Job.claim(job.pk) is None
+
+
+def test_a_stale_attempt_cannot_overwrite_a_cancelled_job(users, video):
+    job, _ = video.request_download(users["alice"])
+    running = Job.claim(job.pk)
+    Job.objects.get(pk=job.pk).cancel()
+    assert running.save_progress({"percent": 50.0}) is False
+    assert running.mark_succeeded({}) is False
+    assert Job.objects.get(pk=job.pk).status == "cancelled"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claims_and_submits_hold_under_threads(django_user_model):
+    alice = django_user_model.objects.create_user("alice")
+    video = Video.objects.create(owner=alice, url="http://127.0.0.1/v.mp4")
+    barrier = threading.Barrier(8)
+    submitted, claimed, errors = [], [], []
+
+    def submit_and_claim():
+        try:
+            barrier.wait()
+            job, _ = video.request_download(alice)
+            submitted.append(job.pk)
+            if Job.claim(job.pk):
+                claimed.append(job.pk)
+        except Exception as e:
+            errors.append(e)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=submit_and_claim) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(submitted) == 8 and len(set(submitted)) == 1
+    assert len(claimed) == 1
+    assert Job.objects.count() == 1
