@@ -156,7 +156,7 @@ def test_double_submit_gives_one_job_and_one_download(app, media):
     downloads = client.get("/api/jobs", params={"kind": "download_video"}).json()
     assert sum(1 for j in downloads if j["subject"] == f"video:{video['id']}") == 1
     library = list((app.data_dir / "library").rglob("*.mp4"))
-    assert len([f for f in library if f.name.endswith(f"[clip].mp4")]) >= 1
+    assert len([f for f in library if f.name.endswith("[clip].mp4")]) >= 1
 
 
 def test_a_missing_video_fails_at_once_with_a_clear_reason(app, media):
