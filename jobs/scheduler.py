@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 import dramatiq
 from django.conf import settings
@@ -72,17 +73,23 @@ def recover_after_restart() -> None:
     reconcile(everything=True)
 
 
-TASKS = ((watchdog, WATCHDOG_EVERY), (reconcile, RECONCILE_EVERY))
+def schedule() -> tuple[tuple[Callable[[], int], float], ...]:
+    """Each task and its interval; checks run at least 3 times per threshold."""
+    return (
+        (watchdog, min(WATCHDOG_EVERY, settings.JOB_STALE_AFTER / 3)),
+        (reconcile, min(RECONCILE_EVERY, settings.JOB_RESEND_AFTER / 2)),
+    )
 
 
 def run_forever(stop: threading.Event, lock: bool) -> None:
     client = _redis() if lock else None
     token = f"{time.time()}-{threading.get_ident()}"
-    due = {fn: time.monotonic() + interval for fn, interval in TASKS}
-    while not stop.wait(1.0):
+    tasks = schedule()
+    due = {fn: time.monotonic() + interval for fn, interval in tasks}
+    while not stop.wait(0.5):
         if client is not None and not _hold_lock(client, token):
             continue
-        for fn, interval in TASKS:
+        for fn, interval in tasks:
             if time.monotonic() < due[fn]:
                 continue
             due[fn] = time.monotonic() + interval

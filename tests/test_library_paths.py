@@ -41,6 +41,7 @@ def test_long_names_are_cut():
         ("Sigur Rós", "Hoppípolla", "id:1"),
     ],
 )
+@pytest.mark.django_db
 def test_the_library_path_is_always_inside_the_library(artist, title, source_id):
     video = Video(pk=7, artist=artist, title=title, source_id=source_id)
     path = video.library_path("mp4")
@@ -49,8 +50,21 @@ def test_the_library_path_is_always_inside_the_library(artist, title, source_id)
     assert path.name.endswith(".mp4")
 
 
+@pytest.mark.django_db
 def test_the_layout_is_artist_folder_then_artist_dash_title():
     video = Video(pk=3, artist="AC/DC", title="Thunderstruck", source_id="v1")
     assert video.library_path("mkv").relative_to(settings.LIBRARY_DIR).as_posix() == (
         "AC DC/AC DC - Thunderstruck [v1].mkv"
     )
+
+
+def test_two_videos_with_the_same_source_id_get_separate_files(users):
+    first = Video.objects.create(
+        owner=users["alice"], url="http://a/1", artist="A", title="T", source_id="x"
+    )
+    second = Video.objects.create(
+        owner=users["bob"], url="http://b/1", artist="A", title="T", source_id="x"
+    )
+    first.mark_downloaded(first.library_path("mp4"), 1, None)
+    assert second.library_path("mp4") != first.library_path("mp4")
+    assert second.library_path("mp4").name == f"A - T [x-{second.pk}].mp4"

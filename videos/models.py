@@ -115,14 +115,25 @@ class Video(models.Model):
         Job.objects.active().filter(subject=self.subject).update(label=self.label)
 
     def library_path(self, ext: str) -> Path:
-        """``Artist/Artist - Title [id].ext`` under the library; never user-chosen."""
+        """``Artist/Artist - Title [id].ext`` under the library; never user-chosen.
+
+        The id is the source's; when another video already owns that file name
+        (two sources may reuse an id), our own id is added to keep both.
+        """
         artist = safe_name(self.artist, "Unknown Artist")
         title = safe_name(self.title, f"Video {self.pk}")
         tag = safe_name(self.source_id, str(self.pk), limit=40)
         ext = safe_name(ext, "mp4", limit=8)
-        path = (settings.LIBRARY_DIR / artist / f"{artist} - {title} [{tag}].{ext}").resolve()
-        if not path.is_relative_to(settings.LIBRARY_DIR):
-            raise ValueError(f"Refusing a path outside the library: {path}")
+        for name in (
+            f"{artist} - {title} [{tag}].{ext}",
+            f"{artist} - {title} [{tag}-{self.pk}].{ext}",
+        ):
+            path = (settings.LIBRARY_DIR / artist / name).resolve()
+            if not path.is_relative_to(settings.LIBRARY_DIR):
+                raise ValueError(f"Refusing a path outside the library: {path}")
+            relative = str(path.relative_to(settings.LIBRARY_DIR))
+            if not Video.objects.filter(file=relative).exclude(pk=self.pk).exists():
+                break
         return path
 
     def mark_downloaded(self, path: Path, size: int, duration: float | None) -> None:

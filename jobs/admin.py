@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from jobs.models import Job, JobLog
+
+
+class JobLogInline(admin.TabularInline):
+    model = JobLog
+    extra = 0
+    can_delete = False
+    readonly_fields = ("ts", "level", "message")
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = (
+        "label_or_kind",
+        "kind",
+        "status",
+        "percent",
+        "attempts",
+        "owner",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("status", "kind", "queue", "error_code")
+    search_fields = ("id", "label", "subject", "error")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Job._meta.fields]
+    inlines = [JobLogInline]
+    actions = ["cancel_jobs"]
+
+    @admin.display(description="Job")
+    def label_or_kind(self, job: Job) -> str:
+        return job.label or job.kind
+
+    @admin.action(description="Cancel selected jobs")
+    def cancel_jobs(self, request, queryset) -> None:
+        cancelled = sum(job.cancel() for job in queryset.filter(status__in=("queued", "running")))
+        self.message_user(request, f"Cancelled {cancelled} job(s).", messages.SUCCESS)
+
+    def has_add_permission(self, request) -> bool:
+        return False

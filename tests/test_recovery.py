@@ -1,0 +1,75 @@
+"""Nothing lost, nothing twice: a worker killed mid-download (scaled mode)."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.live import LiveApp
+from tests.media import DEFAULT_CACHE
+from tests.test_downloads import add_video, finished, job_of, unique, wait_for
+
+
+@pytest.fixture(scope="module")
+def app():
+    # A short heartbeat threshold, so the watchdog notices a dead worker in seconds.
+    with LiveApp("redis", extra_env={"MVIDARR_JOB_STALE_AFTER": "5"}) as app:
+        yield app
+
+
+def app_processes(app: LiveApp) -> set[int]:
+    """Every process (including grandchildren) started for this app."""
+    marker = f"MVIDARR_DATA_DIR={app.data_dir}".encode()
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker in (entry / "environ").read_bytes().split(b"\0"):
+                pids.add(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+def start_slow_download(app, media) -> tuple[dict, str]:
+    client = app.client("alice")
+    video = add_video(client, media.url(unique("media/long.mp4?rate=400000")))
+    job_id = client.post(f"/api/videos/{video['id']}/download").json()["job_id"]
+    wait_for(lambda: (job_of(client, job_id)["progress"]["downloaded_bytes"] or 0) > 0)
+    return video, job_id
+
+
+def test_a_killed_workers_download_completes_on_another_worker(app, media):
+    client = app.client("alice")
+    video, job_id = start_slow_download(app, media)
+    app.stop_process("worker", signal.SIGKILL)
+    survivors = {app.procs["serve"].pid, app.procs["scheduler"].pid}
+
+    def children_gone():  # the yt-dlp child notices its supervisor died
+        return app_processes(app) <= survivors
+
+    wait_for(children_gone, timeout=5)
+    app.start_process("worker", "worker")
+    job = finished(client, job_id, timeout=90)
+    assert job["status"] == "succeeded", job
+    assert job["attempts"] == 2
+    log = [entry["message"] for entry in client.get(f"/api/jobs/{job_id}/log").json()]
+    assert any("stopped responding" in message for message in log)
+    video = client.get(f"/api/videos/{video['id']}").json()
+    files = [f for f in (app.data_dir / "library").rglob("*.mp4") if "[long]" in f.name]
+    assert len(files) == 1
+    assert (
+        files[0].stat().st_size == (DEFAULT_CACHE / "long.mp4").stat().st_size == video["file_size"]
+    )
+
+
+def test_a_worker_stopped_gracefully_hands_its_job_back_at_once(app, media):
+    client = app.client("alice")
+    _, job_id = start_slow_download(app, media)
+    app.stop_process("worker", signal.SIGTERM)
+    job = job_of(client, job_id)
+    assert job["status"] == "queued", job
+    app.start_process("worker", "worker")
+    job = finished(client, job_id, timeout=60)
+    assert job["status"] == "succeeded" and job["attempts"] == 2
