@@ -102,10 +102,11 @@ def run_attempt(job_id: str) -> None:
         job.requeue("The worker shut down during this job")
     except Exception as e:
         logger.exception("Job %s failed inside the supervisor", job_id)
-        if job.mark_failed(f"Internal error: {type(e).__name__}: {e}", "internal"):
-            task.failed(job)
+        job.mark_failed(f"Internal error: {type(e).__name__}: {e}", "internal")
     finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
+        # A job queued again keeps its partial download, so the next attempt resumes.
+        if not Job.objects.filter(pk=job.pk, status="queued").exists():
+            shutil.rmtree(work_dir, ignore_errors=True)
 
 
 class Supervisor:
@@ -132,20 +133,30 @@ class Supervisor:
             conn.close()
         if lost:
             return  # cancelled, or taken back by the watchdog: not ours to record
-        if outcome is None:
-            self._fail(f"The download process died (exit code {proc.exitcode})", "crashed")
-        elif outcome[0] == "timeout":
-            self._fail(f"Timed out after {task.time_limit} s", "timeout")
-        elif outcome[0] == "error":
-            self._fail(outcome[1]["message"], outcome[1]["code"])
-        else:
+        if outcome is not None and outcome[0] == "result":
             self._succeed(outcome[1])
+            return
+        error, code, transient = self._failure(outcome, proc.exitcode)
+        if not job.will_retry(transient):
+            shutil.rmtree(self.work_dir, ignore_errors=True)  # gone before "failed" is seen
+        job.retry_or_fail(error, code, transient)
+
+    def _failure(self, outcome: tuple | None, exitcode: int | None) -> tuple[str, str, bool]:
+        """What went wrong: (message, code, transient)."""
+        if outcome is None:
+            return f"The download process died (exit code {exitcode})", "crashed", True
+        if outcome[0] == "timeout":
+            return f"Timed out after {self.task.time_limit} s", "timeout", False
+        if outcome[0] == "stalled":
+            return f"No progress for {settings.JOB_STALL_TIMEOUT} s", "stalled", True
+        return outcome[1]["message"], outcome[1]["code"], outcome[1]["transient"]
 
     def _watch(self, conn, proc) -> tuple[tuple | None, bool]:
         """Relay the child's messages until it finishes; returns (outcome, lost)."""
         deadline = time.monotonic() + self.task.time_limit
         next_tick = time.monotonic() + TICK
-        last_write = time.monotonic()
+        last_write = last_moved = time.monotonic()
+        last_bytes = None
         dirty = False
         while True:
             if conn.poll(max(0.0, next_tick - time.monotonic())):
@@ -155,6 +166,11 @@ class Supervisor:
                     return None, False
                 if message[0] == "progress":
                     self.state.update(message[1])
+                    if self.state.get("downloaded_bytes") != last_bytes:
+                        last_bytes, last_moved = (
+                            self.state.get("downloaded_bytes"),
+                            time.monotonic(),
+                        )
                     publisher.get().progress(self.job.event("progress", **self._frame()))
                     dirty = True
                 elif message[0] == "log":
@@ -177,6 +193,8 @@ class Supervisor:
                 return None, True
             if now > deadline:
                 return ("timeout",), False
+            if now - last_moved > settings.JOB_STALL_TIMEOUT:
+                return ("stalled",), False
 
     def _frame(self) -> dict[str, Any]:
         return {
@@ -198,11 +216,8 @@ class Supervisor:
                 return
             self.job.save_progress(self.state)
             stored = self.task.succeeded(self.job, result, self.work_dir)
+            shutil.rmtree(self.work_dir, ignore_errors=True)
             self.job.mark_succeeded(stored)
-
-    def _fail(self, error: str, code: str) -> None:
-        if self.job.mark_failed(error, code):
-            self.task.failed(self.job)
 
 
 def _kill_group(proc: multiprocessing.process.BaseProcess) -> None:

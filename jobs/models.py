@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+import shutil
 import socket
 import uuid
 from datetime import timedelta
@@ -16,6 +18,10 @@ ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled")
 PROGRESS_FIELDS = ("percent", "downloaded_bytes", "total_bytes", "speed", "eta", "stage")
 WORKER_NAME = f"{socket.gethostname()}"
+
+
+def default_max_attempts() -> int:
+    return settings.JOB_MAX_ATTEMPTS
 
 
 class JobQuerySet(models.QuerySet):
@@ -85,7 +91,7 @@ class Job(models.Model):
     error_code = models.CharField(max_length=30, blank=True)
     result = models.JSONField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
-    max_attempts = models.PositiveIntegerField(default=3)
+    max_attempts = models.PositiveIntegerField(default=default_max_attempts)
     worker = models.CharField(max_length=100, blank=True)
     message_id = models.CharField(max_length=36, blank=True, help_text="The last broker message.")
 
@@ -149,7 +155,7 @@ class Job(models.Model):
         transaction.on_commit(job.enqueue)
         return job, True
 
-    def enqueue(self) -> None:
+    def enqueue(self, delay: float | None = None) -> None:
         """Hand the job id to the broker; safe to repeat (the claim dedupes)."""
         from jobs.actors import TASKS
 
@@ -160,7 +166,7 @@ class Job(models.Model):
             enqueued_at=timezone.now(), message_id=self.message_id
         )
         self.publish_status()  # before the send, so "queued" never trails "running"
-        actor.broker.enqueue(message)
+        actor.broker.enqueue(message, delay=int(delay * 1000) if delay else None)
 
     # -- the state machine -------------------------------------------------
 
@@ -170,9 +176,11 @@ class Job(models.Model):
         now = timezone.now()
         claimed = (
             cls.objects.filter(pk=pk, status="queued")
-            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+            # a second of slack for clocks that differ between hosts
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now + timedelta(seconds=1)))
             .update(
                 status="running",
+                retry_at=None,
                 attempts=F("attempts") + 1,
                 started_at=now,
                 heartbeat_at=now,
@@ -209,7 +217,12 @@ class Job(models.Model):
         return self._finish("succeeded", result=result, percent=100.0, stage="done")
 
     def mark_failed(self, error: str, code: str = "error") -> bool:
-        return self._finish("failed", error=error[:2000], error_code=code)
+        from jobs.actors import TASKS
+
+        if not self._finish("failed", error=error[:2000], error_code=code):
+            return False
+        TASKS[self.kind].failed(self)
+        return True
 
     def _finish(self, status: str, **fields) -> bool:
         now = timezone.now()
@@ -234,24 +247,49 @@ class Job(models.Model):
         ):
             return False
         self.refresh_from_db()
+        # A supervisor cleans up after a running attempt; this is for a job
+        # that waited to retry with its partial download kept.
+        shutil.rmtree(settings.WORK_DIR / self.pk.hex, ignore_errors=True)
         self.log("warning", "Cancelled")
         TASKS[self.kind].cancelled(self)
         self.publish_status()
         return True
 
     def requeue(self, reason: str) -> bool:
-        """Send a stale running job round again (its worker died)."""
-        if self.attempts >= self.max_attempts:
-            return self._finish(
-                "failed",
-                error=f"{reason}; gave up after {self.attempts} attempts",
-                error_code="worker_lost",
-            )
-        if not self._running().update(status="queued", stage="", worker=""):
+        """Send a running job round again at once (its worker died or stopped)."""
+        return self.retry_or_fail(reason, "worker_lost", transient=True, delay=0)
+
+    def will_retry(self, transient: bool) -> bool:
+        return transient and self.attempts < self.max_attempts
+
+    def retry_or_fail(
+        self, error: str, code: str, transient: bool, delay: float | None = None
+    ) -> bool:
+        """Record a failed attempt: transient failures are queued again with
+        exponential backoff and jitter while attempts remain; the rest fail."""
+        if not self.will_retry(transient):
+            if transient:
+                error = f"{error} (gave up after {self.attempts} attempts)"
+            return self.mark_failed(error, code)
+        if delay is None:
+            base = settings.JOB_RETRY_DELAY * 2 ** (self.attempts - 1)
+            delay = min(base * random.uniform(0.5, 1.5), 900)
+        retry_at = timezone.now() + timedelta(seconds=delay)
+        if not self._running().update(
+            status="queued",
+            retry_at=retry_at,
+            stage="",
+            worker="",
+            error=error[:2000],
+            error_code=code,
+        ):
             return False
         self.refresh_from_db()
-        self.log("warning", f"{reason}; queued again")
-        transaction.on_commit(self.enqueue)
+        self.log(
+            "warning",
+            f"Attempt {self.attempts} failed ({code}): {error}; retrying in {delay:.0f} s",
+        )
+        transaction.on_commit(lambda: self.enqueue(delay=delay))
         return True
 
     # -- reporting -----------------------------------------------------------

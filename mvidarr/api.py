@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dramatiq
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -39,6 +40,7 @@ api = NinjaAPI(
     version="1",
     auth=[ApiKeyAuth(), BearerAuth(), django_auth],
     urls_namespace="api",
+    docs_decorator=login_required,
 )
 api.add_router("/", videos_router)
 api.add_router("/", jobs_router)

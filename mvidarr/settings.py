@@ -85,6 +85,12 @@ QUEUE_CONCURRENCY = {
 JOB_STALE_AFTER = envint("MVIDARR_JOB_STALE_AFTER", 90, minimum=5)
 # A queued job no worker has claimed for this long is sent to the broker again.
 JOB_RESEND_AFTER = envint("MVIDARR_JOB_RESEND_AFTER", 60, minimum=5)
+# Transient failures (network, HTTP 5xx/429, stalls) are retried with
+# exponential backoff from this base delay (seconds) up to this many attempts.
+JOB_MAX_ATTEMPTS = envint("MVIDARR_MAX_ATTEMPTS", 3, minimum=1)
+JOB_RETRY_DELAY = envint("MVIDARR_RETRY_DELAY", 10, minimum=0)
+# A download whose byte count has not moved for this long is stopped and retried.
+JOB_STALL_TIMEOUT = envint("MVIDARR_STALL_TIMEOUT", 120, minimum=2)
 
 INSTALLED_APPS = [
     "daphne",

@@ -197,3 +197,11 @@ def test_api_keys_are_stored_hashed(keys):
         assert not ApiKey.objects.filter(digest=raw).exists()
         assert ApiKey.authenticate(raw) is not None
     assert ApiKey.authenticate(str(uuid.uuid4())) is None
+
+
+def test_the_openapi_docs_need_a_login(client, users):
+    assert client.get("/api/docs").status_code == 302
+    client.force_login(users["alice"])
+    assert client.get("/api/docs").status_code == 200
+    schema = client.get("/api/openapi.json").json()
+    assert "/api/videos/{video_id}/download" in schema["paths"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,63 @@ def test_a_worker_stopped_gracefully_hands_its_job_back_at_once(app, media):
     app.start_process("worker", "worker")
     job = finished(client, job_id, timeout=60)
     assert job["status"] == "succeeded" and job["attempts"] == 2
+
+
+@pytest.fixture(scope="module", params=["embedded", "redis"])
+def retrying_app(request):
+    env = {"MVIDARR_RETRY_DELAY": "1", "MVIDARR_STALL_TIMEOUT": "3"}
+    with LiveApp(request.param, extra_env=env) as app:
+        yield app
+
+
+def test_a_server_error_is_retried_until_it_succeeds(retrying_app, media):
+    client = retrying_app.client("alice")
+    key = uuid.uuid4().hex
+    # POST /api/jobs adds the video without a metadata job, so only the
+    # download's attempts meet the two 503s.
+    url = media.url(f"media/clip.mp4?fail=2&key={key}")
+    job_id = client.post("/api/jobs", json={"kind": "download_video", "url": url}).json()["id"]
+    job = finished(client, job_id, timeout=60)
+    log = [entry["message"] for entry in client.get(f"/api/jobs/{job_id}/log").json()]
+    assert job["status"] == "succeeded", log
+    assert job["attempts"] == 3
+    assert sum("failed (server_error)" in message for message in log) == 2
+    video_id = int(job["subject"].partition(":")[2])
+    assert client.get(f"/api/videos/{video_id}").json()["status"] == "downloaded"
+
+
+def test_a_missing_file_is_not_retried(retrying_app, media):
+    client = retrying_app.client("alice")
+    video = add_video(client, media.url(unique("media/gone.mp4")))
+    job = finished(client, client.post(f"/api/videos/{video['id']}/download").json()["job_id"])
+    log = client.get(f"/api/jobs/{job['id']}/log").json()
+    assert (
+        job["status"] == "failed" and job["error_code"] == "not_found" and job["attempts"] == 1
+    ), log
+
+
+def test_a_stalled_download_is_stopped_and_retried(retrying_app, media):
+    client = retrying_app.client("alice")
+    video = add_video(client, media.url(unique("media/clip.mp4?stall_after=50000")))
+    job_id = client.post(f"/api/videos/{video['id']}/download").json()["job_id"]
+    job = finished(client, job_id, timeout=60)
+    assert job["status"] == "failed" and job["error_code"] == "stalled"
+    assert job["attempts"] == 3
+    assert "gave up after 3 attempts" in job["error"]
+    assert not (retrying_app.data_dir / "work" / uuid.UUID(job_id).hex).exists()
+    assert client.get(f"/api/videos/{video['id']}").json()["status"] == "failed"
+
+
+def test_cancelling_a_job_that_waits_to_retry(retrying_app, media):
+    client = retrying_app.client("alice")
+    video = add_video(client, media.url(unique("media/clip.mp4?fail=5")))
+    job_id = client.post(f"/api/videos/{video['id']}/download").json()["job_id"]
+    wait_for(
+        lambda: (
+            job_of(client, job_id)["attempts"] >= 1 and job_of(client, job_id)["status"] == "queued"
+        )
+    )
+    assert client.post(f"/api/jobs/{job_id}/cancel").json()["status"] == "cancelled"
+    time.sleep(2.5)  # past the retry time: the delayed message must not revive it
+    job = job_of(client, job_id)
+    assert job["status"] == "cancelled" and job["attempts"] == 1

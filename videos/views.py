@@ -80,6 +80,7 @@ def add_video(request: HttpRequest) -> HttpResponse:
     if data["download"] and video.status != Video.Status.DOWNLOADED:
         video.request_download(request.user)
     if request.htmx:
+        video.refresh_from_db()  # request_download() changed the status in the database
         context = {
             "form": AddVideoForm(),
             "video": with_active_jobs([video])[0],

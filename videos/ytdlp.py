@@ -76,7 +76,7 @@ def _options(reporter: Reporter, **extra: Any) -> dict[str, Any]:
         "socket_timeout": 20,
         "retries": 2,
         "fragment_retries": 3,
-        "extractor_retries": 1,
+        "extractor_retries": 0,  # failed attempts are retried by the job, with backoff
         "logger": _Logger(reporter),
         **extra,
     }
