@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import transaction
 from dramatiq.middleware import Shutdown
 
-from jobs import child, publisher
+from jobs import child, family, publisher
 from jobs.models import Job
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,8 @@ class JobTask:
     queue: ClassVar[str] = "default"
     time_limit: ClassVar[int] = 3600  # seconds
     child: ClassVar[str] = ""  # "module:function" run in the child process
+    # A parent kind: after its own work it waits for the children it created.
+    waits_for_children: ClassVar[bool] = False
     actor: dramatiq.Actor
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -82,11 +84,19 @@ class JobTask:
     def queued(self, job: Job) -> None:
         """A new job of this kind was created (in the request's transaction)."""
 
+    def received(self, job: Job, payload: Any) -> None:
+        """Something the child emitted before finishing (see ``Reporter.emit``)."""
+
     def failed(self, job: Job) -> None:
         pass
 
     def cancelled(self, job: Job) -> None:
         pass
+
+    def cancelled_many(self, jobs: list[Job]) -> None:
+        """Queued jobs cancelled together (a parent's children)."""
+        for job in jobs:
+            self.cancelled(job)
 
 
 def run_attempt(job_id: str) -> None:
@@ -175,6 +185,10 @@ class Supervisor:
                     dirty = True
                 elif message[0] == "log":
                     self.job.log(message[1], message[2])
+                elif message[0] == "emit":
+                    last_moved = time.monotonic()
+                    with transaction.atomic():
+                        self.task.received(self.job, message[1])
                 else:
                     return message, False
             now = time.monotonic()
@@ -217,7 +231,11 @@ class Supervisor:
             self.job.save_progress(self.state)
             stored = self.task.succeeded(self.job, result, self.work_dir)
             shutil.rmtree(self.work_dir, ignore_errors=True)
-            self.job.mark_succeeded(stored)
+            if not self.task.waits_for_children:
+                self.job.mark_succeeded(stored)
+                return
+            Job.objects.filter(pk=self.job.pk).update(result=stored, is_parent=True)
+        family.wait_for_children(self.job)
 
 
 def _kill_group(proc: multiprocessing.process.BaseProcess) -> None:

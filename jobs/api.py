@@ -36,6 +36,7 @@ class JobOut(Schema):
     result: dict[str, Any] | None
     attempts: int
     parent_id: UUID | None
+    children: dict[str, int] | None = None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

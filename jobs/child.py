@@ -3,7 +3,7 @@ the slow work (yt-dlp, ffmpeg) and reports over its pipe; the supervisor in
 the worker owns the database.
 
 Messages to the supervisor are tuples: ``("progress", {...})``,
-``("log", level, text)``, ``("result", {...})`` and ``("error", {...})``.
+``("log", level, text)``, ``("emit", payload)``, ``("result", {...})`` and ``("error", {...})``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ class Reporter:
         self._stage = stage
         self._last = now
         self._conn.send(("progress", state))
+
+    def emit(self, payload: Any) -> None:
+        """Hand the supervisor a piece of the result (e.g. a batch of playlist entries)."""
+        self._conn.send(("emit", payload))
 
     def log(self, level: str, text: str) -> None:
         self._conn.send(("log", level, text))

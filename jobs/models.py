@@ -37,7 +37,8 @@ class JobQuerySet(models.QuerySet):
     def stale(self) -> JobQuerySet:
         """Running jobs whose worker stopped sending heartbeats."""
         cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER)
-        return self.filter(status="running", heartbeat_at__lt=cutoff)
+        waiting_parents = Q(is_parent=True, stage="waiting")
+        return self.filter(status="running", heartbeat_at__lt=cutoff).exclude(waiting_parents)
 
     def unclaimed(self) -> JobQuerySet:
         """Queued jobs that have waited long enough that their message may be lost."""
@@ -73,6 +74,7 @@ class Job(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
     )
+    is_parent = models.BooleanField(default=False)
     # What the job works on, e.g. "video:42". At most one active job per
     # (kind, subject): the database refuses a second one.
     subject = models.CharField(max_length=100, blank=True, db_index=True)
@@ -135,6 +137,7 @@ class Job(models.Model):
         from jobs.actors import TASKS
 
         task = TASKS[kind]
+        fields.setdefault("is_parent", task.waits_for_children)
         try:
             with transaction.atomic():
                 job = cls.objects.create(
@@ -234,6 +237,7 @@ class Job(models.Model):
             f"{status.capitalize()}{': ' + self.error if self.error else ''}",
         )
         self.publish_status()
+        self._settle_parent()
         return True
 
     def cancel(self) -> bool:
@@ -253,7 +257,23 @@ class Job(models.Model):
         self.log("warning", "Cancelled")
         TASKS[self.kind].cancelled(self)
         self.publish_status()
+        if self.is_parent:
+            from jobs.family import cancel_children
+
+            self.log("warning", f"Cancelled {cancel_children(self)} child job(s)")
+        self._settle_parent()
         return True
+
+    def mark_cancelled(self) -> bool:
+        return self._finish(
+            "cancelled", error="Every child job was cancelled", error_code="cancelled"
+        )
+
+    def _settle_parent(self) -> None:
+        if self.parent_id:
+            from jobs.family import settle
+
+            settle(self.parent_id)
 
     def requeue(self, reason: str) -> bool:
         """Send a running job round again at once (its worker died or stopped)."""
@@ -315,10 +335,16 @@ class Job(models.Model):
             "result": self.result,
             "attempts": self.attempts,
             "parent_id": str(self.parent_id) if self.parent_id else None,
+            "children": self.children_counts() if self.is_parent else None,
             "created_at": self.created_at,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
         }
+
+    def children_counts(self) -> dict[str, int]:
+        from jobs.family import children_counts
+
+        return children_counts(self.pk)
 
     def publish_status(self) -> None:
         publisher.get().status(self.event("status", status=self.status, error=self.error or None))

@@ -15,6 +15,7 @@ import dramatiq
 from django.conf import settings
 from django.db import close_old_connections
 
+from jobs.family import settle
 from jobs.models import Job
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,12 @@ def watchdog() -> int:
             count += 1
     if count:
         logger.warning("Watchdog recovered %d job(s) from dead workers", count)
+    # A parent is settled by its children; this catches one whose last child
+    # finished on a worker that died before it could settle it.
+    for parent_id in Job.objects.filter(
+        status="running", is_parent=True, stage="waiting"
+    ).values_list("pk", flat=True):
+        settle(parent_id)
     return count
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Literal
 
@@ -12,7 +13,9 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from jobs.api import JobOut
 from jobs.api import router as jobs_router
+from jobs.models import Job
 from videos.models import Video
+from videos.tasks import start_bulk_download
 from videos.validation import MAX_URL_LENGTH, BadUrl, check_url
 
 router = Router(tags=["videos"])
@@ -25,7 +28,11 @@ class VideoIn(Schema):
 
 
 class JobIn(VideoIn):
-    kind: Literal["download_video", "extract_video_info"]
+    kind: Literal["download_video", "extract_video_info", "download_playlist"]
+
+
+class BulkIn(Schema):
+    video_ids: list[int] = Field(min_length=1, max_length=5000)
 
 
 class VideoOut(Schema):
@@ -100,9 +107,31 @@ def download_video(request: HttpRequest, video_id: int):
     return Status(202, {"job_id": str(job.pk), "status": job.status})
 
 
+@router.post("/videos/bulk/download", response={202: JobOut})
+def bulk_download(request: HttpRequest, data: BulkIn):
+    """One parent job with a child download per video (videos already queued
+    or downloading keep their job and are not added)."""
+    ids = set(data.video_ids)
+    videos = list(Video.objects.for_user(request.auth).filter(pk__in=ids))
+    if missing := sorted(ids - {v.pk for v in videos}):
+        raise HttpError(404, f"No such video(s): {', '.join(map(str, missing[:20]))}")
+    return Status(202, start_bulk_download(request.auth, videos).to_dict())
+
+
 @jobs_router.post("/jobs", response={202: JobOut})
 def create_job(request: HttpRequest, data: JobIn):
-    """Start work on a URL: the video is added to your library if needed."""
+    """Start work on a URL. For a video the URL is added to your library if
+    needed; a playlist, feed or channel URL adds each of its videos."""
+    if data.kind == "download_playlist":
+        try:
+            url = check_url(data.url)
+        except BadUrl as e:
+            raise HttpError(400, str(e)) from None
+        subject = "playlist:" + hashlib.sha256(url.encode()).hexdigest()[:32]
+        job, _ = Job.submit(
+            "download_playlist", request.auth, subject=subject, params={"url": url}, label=url
+        )
+        return Status(202, job.to_dict())
     video, _ = _add_video(request, data)
     if data.kind == "download_video":
         job, _ = video.request_download(request.auth)

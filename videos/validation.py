@@ -15,13 +15,14 @@ class BadUrl(ValueError):
     pass
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, checked_hosts: dict[str, bool] | None = None) -> str:
     """Return the URL stripped, or raise ``BadUrl`` saying what is wrong.
 
     Only http(s) URLs with a host pass. Hosts that resolve to loopback,
     private, link-local or otherwise non-public addresses are refused unless
     ``MVIDARR_ALLOW_PRIVATE_URLS`` is on, so MVidarr cannot be used to reach
-    into the network it runs in.
+    into the network it runs in. ``checked_hosts`` remembers hosts already
+    found public, for checking a batch of URLs with one lookup per host.
     """
     if not isinstance(url, str):
         raise BadUrl("The URL must be a string.")
@@ -44,8 +45,10 @@ def check_url(url: str) -> str:
         raise BadUrl("The URL has no host.")
     if parts.username or parts.password:
         raise BadUrl("URLs with a user name or password are not accepted.")
-    if not settings.ALLOW_PRIVATE_URLS:
+    if not settings.ALLOW_PRIVATE_URLS and not (checked_hosts or {}).get(host):
         _check_public(host, port or (443 if parts.scheme.lower() == "https" else 80))
+        if checked_hosts is not None:
+            checked_hosts[host] = True
     return url
 
 

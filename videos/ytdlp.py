@@ -204,3 +204,39 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
         raise WorkError("yt-dlp finished without producing a file", "download_error")
     reporter.progress(stage="finishing", percent=100.0, force=True)
     return {"filepath": str(filepath), "ext": filepath.suffix.lstrip("."), "info": trim_info(info)}
+
+
+def list_entries(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
+    """List a playlist, feed or channel without downloading, emitting the
+    entries in batches as they come so a huge playlist never sits in memory twice."""
+    reporter.progress(stage="listing", force=True)
+    options = _options(reporter, extract_flat="in_playlist", lazy_playlist=True, noplaylist=False)
+    try:
+        with yt_dlp.YoutubeDL(options) as ydl:
+            info = ydl.extract_info(params["url"], download=False)
+            if info is None:
+                raise WorkError("Nothing found at this URL", "unsupported")
+            entries = info.get("entries")
+            if entries is None:  # a single video, not a playlist
+                entries = [info]
+            count, batch = 0, []
+            for entry in entries:
+                url = entry and (entry.get("webpage_url") or entry.get("url"))
+                if not url:
+                    continue
+                batch.append(
+                    {
+                        "url": url,
+                        "title": entry.get("title") or "",
+                        "artist": entry.get("artist") or "",
+                    }
+                )
+                count += 1
+                if len(batch) == 200:
+                    reporter.emit(batch)
+                    batch = []
+            if batch:
+                reporter.emit(batch)
+    except DownloadError as e:
+        raise classify(e) from None
+    return {"title": info.get("title") or "", "entries": count}
