@@ -9,9 +9,11 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from jobs.models import FINISHED, Job
+from jobs.models import FINISHED, Job, PausedQueue
+from jobs.stats import stats_for
 
 router = Router(tags=["jobs"])
+DOWNLOADS = "video_downloads"
 
 
 class ProgressOut(Schema):
@@ -91,3 +93,45 @@ def retry_job(request: HttpRequest, job_id: UUID):
         raise HttpError(409, "Only failed or cancelled jobs can be retried.")
     new, _ = Job.submit(job.kind, job.owner, subject=job.subject, params=job.params)
     return Status(202, new.to_dict())
+
+
+class QueueOut(Schema):
+    paused: bool
+    paused_at: datetime | None = None
+
+
+def _queue_state() -> dict:
+    pause = PausedQueue.objects.filter(queue=DOWNLOADS).first()
+    return {"paused": pause is not None, "paused_at": pause.paused_at if pause else None}
+
+
+@router.get("/queue", response=QueueOut, tags=["queue"])
+def queue_state(request: HttpRequest):
+    """Whether downloads are paused."""
+    return _queue_state()
+
+
+@router.post("/queue/pause", response=QueueOut, tags=["queue"])
+def pause_queue(request: HttpRequest):
+    """Hold queued downloads (staff only); running ones finish."""
+    _require_staff(request)
+    PausedQueue.pause(DOWNLOADS)
+    return _queue_state()
+
+
+@router.post("/queue/resume", response=QueueOut, tags=["queue"])
+def resume_queue(request: HttpRequest):
+    _require_staff(request)
+    PausedQueue.resume(DOWNLOADS)
+    return _queue_state()
+
+
+def _require_staff(request: HttpRequest) -> None:
+    if not request.auth.is_staff:
+        raise HttpError(403, "Only staff can pause or resume the queue.")
+
+
+@router.get("/jobs/stats")
+def job_stats(request: HttpRequest) -> dict:
+    """Counts by status and queue, workers alive, throughput and recent failures."""
+    return stats_for(request.auth)

@@ -44,8 +44,10 @@ class JobQuerySet(models.QuerySet):
         """Queued jobs that have waited long enough that their message may be lost."""
         now = timezone.now()
         cutoff = now - timedelta(seconds=settings.JOB_RESEND_AFTER)
-        return self.filter(status="queued", enqueued_at__lt=cutoff).filter(
-            Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+        return (
+            self.filter(status="queued", enqueued_at__lt=cutoff)
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+            .exclude(queue__in=PausedQueue.objects.values("queue"))
         )
 
 
@@ -181,6 +183,7 @@ class Job(models.Model):
             cls.objects.filter(pk=pk, status="queued")
             # a second of slack for clocks that differ between hosts
             .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now + timedelta(seconds=1)))
+            .exclude(queue__in=PausedQueue.objects.values("queue"))
             .update(
                 status="running",
                 retry_at=None,
@@ -373,3 +376,50 @@ class JobLog(models.Model):
 
     def to_dict(self) -> dict[str, Any]:
         return {"ts": self.ts, "level": self.level, "message": self.message}
+
+
+class PausedQueue(models.Model):
+    """A queue whose queued jobs are held: workers do not claim them."""
+
+    queue = models.CharField(max_length=50, primary_key=True)
+    paused_at = models.DateTimeField(default=timezone.now)
+
+    @classmethod
+    def is_paused(cls, queue: str) -> bool:
+        return cls.objects.filter(queue=queue).exists()
+
+    @classmethod
+    def pause(cls, queue: str) -> None:
+        cls.objects.get_or_create(queue=queue)
+
+    @classmethod
+    def resume(cls, queue: str) -> int:
+        """Unpause, and send the held jobs again (their messages were dropped)."""
+        from jobs.family import batched, send_all
+
+        if not cls.objects.filter(queue=queue).delete()[0]:
+            return 0
+        now = timezone.now()
+        held = Job.objects.filter(queue=queue, status="queued").filter(
+            Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+        )
+        count = 0
+        for batch in batched(held.order_by("-priority", "created_at").iterator(), 500):
+            send_all(batch)
+            count += len(batch)
+        return count
+
+
+class WorkerBeat(models.Model):
+    """A worker process that says it is alive, every few seconds."""
+
+    name = models.CharField(max_length=150, primary_key=True)
+    queues = models.JSONField(default=dict)
+    started_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    ALIVE_WITHIN = timedelta(seconds=30)
+
+    @classmethod
+    def alive(cls) -> models.QuerySet:
+        return cls.objects.filter(seen_at__gte=timezone.now() - cls.ALIVE_WITHIN)

@@ -4,12 +4,17 @@ that queue's concurrency) and, in embedded mode, the scheduler thread."""
 from __future__ import annotations
 
 import logging
+import os
+import threading
 
 import dramatiq
 from django.conf import settings
+from django.utils import timezone
 from dramatiq import Worker
 
 logger = logging.getLogger(__name__)
+BEAT_EVERY = 10
+_beat_stop = threading.Event()
 
 
 def _not_duplicate_middleware_warning(record: logging.LogRecord) -> bool:
@@ -33,12 +38,40 @@ def start_workers() -> list[Worker]:
         )
         worker.start()
         workers.append(worker)
+    threading.Thread(
+        target=beat_forever, args=(_beat_stop,), name="worker-beat", daemon=True
+    ).start()
     logger.info(
         "Workers started: %s", ", ".join(f"{q}×{n}" for q, n in settings.QUEUE_CONCURRENCY.items())
     )
     return workers
 
 
+def beat_forever(stop: threading.Event) -> None:
+    """Tell the database this process is alive and which queues it serves."""
+    from django.db import close_old_connections
+
+    from jobs.models import WORKER_NAME, WorkerBeat
+
+    name = f"{WORKER_NAME}:{os.getpid()}"
+    started = timezone.now()
+    while True:
+        try:
+            WorkerBeat.objects.update_or_create(
+                name=name,
+                defaults={"queues": settings.QUEUE_CONCURRENCY, "seen_at": timezone.now()},
+                create_defaults={"queues": settings.QUEUE_CONCURRENCY, "started_at": started},
+            )
+        except Exception:
+            logger.warning("Could not record the worker heartbeat", exc_info=True)
+        finally:
+            close_old_connections()
+        if stop.wait(BEAT_EVERY):
+            WorkerBeat.objects.filter(name=name).delete()
+            return
+
+
 def stop_workers(workers: list[Worker], timeout_ms: int = 5000) -> None:
+    _beat_stop.set()
     for worker in workers:
         worker.stop(timeout=timeout_ms)
