@@ -1,18 +1,11 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 
-# Settings read the environment once, at import: point them at a scratch
-# data dir and allow the local media server's 127.0.0.1 URLs.
-os.environ.setdefault("MVIDARR_DATA_DIR", tempfile.mkdtemp(prefix="mvidarr-pytest-"))
-os.environ.setdefault("MVIDARR_ALLOW_PRIVATE_URLS", "true")
+import pytest
 
-import pytest  # noqa: E402
-
-from tests.live import LiveApp  # noqa: E402
-from tests.media import MediaServer  # noqa: E402
+from tests.live import LiveApp
+from tests.media import MediaServer
 
 
 @pytest.fixture(scope="session")

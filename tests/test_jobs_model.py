@@ -95,3 +95,29 @@ def test_concurrent_claims_and_submits_hold_under_threads(django_user_model):
     assert len(submitted) == 8 and len(set(submitted)) == 1
     assert len(claimed) == 1
     assert Job.objects.count() == 1
+
+
+def test_download_now_takes_the_next_turn_in_its_queue(users):
+    alice = users["alice"]
+    jobs = []
+    for n in range(3):
+        video = Video.objects.create(owner=alice, url=f"http://127.0.0.1/{n}.mp4")
+        jobs.append(video.request_download(alice)[0])
+    first, second, third = jobs
+    assert third.prioritize()
+    assert Job.claim(first.pk).pk == third.pk  # the first message runs the urgent job
+    assert Job.claim(third.pk).pk == first.pk  # and the urgent job's message the first
+    assert Job.claim(second.pk).pk == second.pk
+    assert Job.claim(third.pk) is None  # a duplicate delivery runs nothing
+
+
+def test_paused_queues_are_not_claimed(users):
+    from jobs.models import PausedQueue
+
+    video = Video.objects.create(owner=users["alice"], url="http://127.0.0.1/p.mp4")
+    job, _ = video.request_download(users["alice"])
+    PausedQueue.pause(job.queue)
+    assert Job.claim(job.pk) is None
+    assert Job.objects.get(pk=job.pk).status == "queued"
+    PausedQueue.resume(job.queue)
+    assert Job.claim(job.pk).status == "running"

@@ -101,9 +101,12 @@ def get_video(request: HttpRequest, video_id: int):
 
 
 @router.post("/videos/{int:video_id}/download", response={202: JobStarted})
-def download_video(request: HttpRequest, video_id: int):
-    """Queue a download; if one is already queued or running, that one is returned."""
+def download_video(request: HttpRequest, video_id: int, now: bool = False):
+    """Queue a download; if one is already queued or running, that one is
+    returned. ``?now=true`` puts it at the front of the queue."""
     job, _ = get_video_for_user(request, video_id).request_download(request.auth)
+    if now:
+        job.prioritize()
     return Status(202, {"job_id": str(job.pk), "status": job.status})
 
 

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs import publisher
+from jobs.models.queues import PausedQueue
 
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled")
@@ -33,6 +34,15 @@ class JobQuerySet(models.QuerySet):
 
     def for_user(self, user) -> JobQuerySet:
         return self if user.is_staff else self.filter(owner=user)
+
+    def claimable(self) -> JobQuerySet:
+        """Queued, due (a second of slack for clocks that differ between hosts), not paused."""
+        due = timezone.now() + timedelta(seconds=1)
+        return (
+            self.filter(status="queued")
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=due))
+            .exclude(queue__in=PausedQueue.objects.values("queue"))
+        )
 
     def stale(self) -> JobQuerySet:
         """Running jobs whose worker stopped sending heartbeats."""
@@ -83,6 +93,7 @@ class Job(models.Model):
     label = models.CharField(max_length=300, blank=True, help_text="What people see, e.g. a title.")
     params = models.JSONField(default=dict, blank=True)
     priority = models.SmallIntegerField(default=0)
+    turn_of = models.UUIDField(null=True, blank=True, help_text="The job whose turn this one took.")
 
     percent = models.FloatField(null=True, blank=True)
     downloaded_bytes = models.BigIntegerField(null=True, blank=True)
@@ -177,15 +188,41 @@ class Job(models.Model):
 
     @classmethod
     def claim(cls, pk: str) -> Job | None:
-        """Atomically move a queued job to running; None if someone else has it."""
+        """Atomically move a queued job to running; None if there is nothing to run.
+
+        A message is a turn to run one job of its queue. When jobs of a higher
+        priority wait ("download now"), the turn goes to the first of them, which
+        records whose turn it took (``turn_of``); its own message, arriving later,
+        runs that job instead. So each message runs at most one job, every job
+        gets a turn, and a duplicate delivery runs nothing.
+        """
+        job = cls.objects.filter(pk=pk).values("queue", "priority", "status", "turn_of").first()
+        if job is None:
+            return None
+        if job["status"] != "queued":
+            candidates = [job["turn_of"]] if job["turn_of"] else []
+        else:
+            ahead = (
+                cls.objects.claimable()
+                .filter(queue=job["queue"], priority__gt=job["priority"])
+                .order_by("-priority", "created_at")
+                .values_list("pk", flat=True)[:3]
+            )
+            candidates = [*ahead, pk]
+        for candidate in candidates:
+            if claimed := cls._claim_one(candidate, turn_of=None if candidate == pk else pk):
+                return claimed
+        return None
+
+    @classmethod
+    def _claim_one(cls, pk, turn_of) -> Job | None:
         now = timezone.now()
         claimed = (
-            cls.objects.filter(pk=pk, status="queued")
-            # a second of slack for clocks that differ between hosts
-            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now + timedelta(seconds=1)))
-            .exclude(queue__in=PausedQueue.objects.values("queue"))
+            cls.objects.claimable()
+            .filter(pk=pk)
             .update(
                 status="running",
+                turn_of=turn_of,
                 retry_at=None,
                 attempts=F("attempts") + 1,
                 started_at=now,
@@ -203,6 +240,17 @@ class Job(models.Model):
         job.log("info", f"Attempt {job.attempts} started on {WORKER_NAME}")
         job.publish_status()
         return job
+
+    def prioritize(self) -> bool:
+        """Move a queued job ahead of the others in its queue ("download now")."""
+        top = Job.objects.filter(queue=self.queue, status="queued").aggregate(
+            m=models.Max("priority")
+        )["m"]
+        self.priority = max(top or 0, self.priority) + 1
+        if not Job.objects.filter(pk=self.pk, status="queued").update(priority=self.priority):
+            return False
+        self.log("info", "Moved to the front of the queue")
+        return True
 
     def _running(self) -> JobQuerySet:
         """This job, if it is still running the attempt this process claimed."""
@@ -376,50 +424,3 @@ class JobLog(models.Model):
 
     def to_dict(self) -> dict[str, Any]:
         return {"ts": self.ts, "level": self.level, "message": self.message}
-
-
-class PausedQueue(models.Model):
-    """A queue whose queued jobs are held: workers do not claim them."""
-
-    queue = models.CharField(max_length=50, primary_key=True)
-    paused_at = models.DateTimeField(default=timezone.now)
-
-    @classmethod
-    def is_paused(cls, queue: str) -> bool:
-        return cls.objects.filter(queue=queue).exists()
-
-    @classmethod
-    def pause(cls, queue: str) -> None:
-        cls.objects.get_or_create(queue=queue)
-
-    @classmethod
-    def resume(cls, queue: str) -> int:
-        """Unpause, and send the held jobs again (their messages were dropped)."""
-        from jobs.family import batched, send_all
-
-        if not cls.objects.filter(queue=queue).delete()[0]:
-            return 0
-        now = timezone.now()
-        held = Job.objects.filter(queue=queue, status="queued").filter(
-            Q(retry_at__isnull=True) | Q(retry_at__lte=now)
-        )
-        count = 0
-        for batch in batched(held.order_by("-priority", "created_at").iterator(), 500):
-            send_all(batch)
-            count += len(batch)
-        return count
-
-
-class WorkerBeat(models.Model):
-    """A worker process that says it is alive, every few seconds."""
-
-    name = models.CharField(max_length=150, primary_key=True)
-    queues = models.JSONField(default=dict)
-    started_at = models.DateTimeField(default=timezone.now)
-    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    ALIVE_WITHIN = timedelta(seconds=30)
-
-    @classmethod
-    def alive(cls) -> models.QuerySet:
-        return cls.objects.filter(seen_at__gte=timezone.now() - cls.ALIVE_WITHIN)

@@ -1,0 +1,14 @@
+from jobs.models.job import ACTIVE, FINISHED, PROGRESS_FIELDS, WORKER_NAME, Job, JobLog, JobQuerySet
+from jobs.models.queues import PausedQueue, WorkerBeat
+
+__all__ = [
+    "ACTIVE",
+    "FINISHED",
+    "PROGRESS_FIELDS",
+    "WORKER_NAME",
+    "Job",
+    "JobLog",
+    "JobQuerySet",
+    "PausedQueue",
+    "WorkerBeat",
+]

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class PausedQueue(models.Model):
+    """A queue whose queued jobs are held: workers do not claim them."""
+
+    queue = models.CharField(max_length=50, primary_key=True)
+    paused_at = models.DateTimeField(default=timezone.now)
+
+    @classmethod
+    def is_paused(cls, queue: str) -> bool:
+        return cls.objects.filter(queue=queue).exists()
+
+    @classmethod
+    def pause(cls, queue: str) -> None:
+        cls.objects.get_or_create(queue=queue)
+
+    @classmethod
+    def resume(cls, queue: str) -> int:
+        """Unpause, and send the held jobs again (their messages were dropped)."""
+        from jobs.family import batched, send_all
+        from jobs.models import Job
+
+        if not cls.objects.filter(queue=queue).delete()[0]:
+            return 0
+        now = timezone.now()
+        held = Job.objects.filter(queue=queue, status="queued").filter(
+            Q(retry_at__isnull=True) | Q(retry_at__lte=now)
+        )
+        count = 0
+        for batch in batched(held.order_by("-priority", "created_at").iterator(), 500):
+            send_all(batch)
+            count += len(batch)
+        return count
+
+
+class WorkerBeat(models.Model):
+    """A worker process that says it is alive, every few seconds."""
+
+    name = models.CharField(max_length=150, primary_key=True)
+    queues = models.JSONField(default=dict)
+    started_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    ALIVE_WITHIN = timedelta(seconds=30)
+
+    @classmethod
+    def alive(cls) -> models.QuerySet:
+        return cls.objects.filter(seen_at__gte=timezone.now() - cls.ALIVE_WITHIN)
