@@ -1,7 +1,10 @@
-"""Periodic upkeep: find jobs whose worker died, and re-send queued jobs whose
-broker message is gone. Runs as a thread in embedded mode and as the
-``scheduler`` command in scaled mode, where a Redis lock keeps exactly one
-scheduler active however many are started.
+"""Periodic tasks: find jobs whose worker died, re-send queued jobs whose
+broker message is gone, prune old history. Runs as a thread in embedded mode
+and as the ``scheduler`` command in scaled mode, where a Redis lock keeps
+exactly one scheduler active however many are started. Each task's state
+(last run, duration, outcome, next run, "run now") lives in ``ScheduledTask``
+rows, so the System page can show and trigger them. Other apps add tasks
+with ``@periodic``.
 """
 
 from __future__ import annotations
@@ -10,22 +13,42 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 import dramatiq
 from django.conf import settings
 from django.db import close_old_connections
+from django.utils import timezone
 
 from jobs.family import settle
-from jobs.models import Job
+from jobs.models import FINISHED, Job, ScheduledTask
 
 logger = logging.getLogger(__name__)
 
-WATCHDOG_EVERY = 15
-RECONCILE_EVERY = 30
 LOCK_KEY = "mvidarr:scheduler-lock"
 LOCK_TTL = 30
 
 
+@dataclass(frozen=True)
+class Periodic:
+    fn: Callable[[], int]
+    every: Callable[[], float]  # seconds, read from settings when it runs
+    outcome: str  # "{}" is replaced by what fn returns
+
+
+TASKS: dict[str, Periodic] = {}
+
+
+def periodic(name: str, every: Callable[[], float], outcome: str):
+    def register(fn: Callable[[], int]) -> Callable[[], int]:
+        TASKS[name] = Periodic(fn, every, outcome)
+        return fn
+
+    return register
+
+
+@periodic("watchdog", lambda: min(15, settings.JOB_STALE_AFTER / 3), "{} job(s) recovered")
 def watchdog() -> int:
     """Requeue (or fail, when out of attempts) running jobs with a stale heartbeat."""
     count = 0
@@ -43,6 +66,7 @@ def watchdog() -> int:
     return count
 
 
+@periodic("reconciler", lambda: min(30, settings.JOB_RESEND_AFTER / 2), "{} job(s) re-sent")
 def reconcile(everything: bool = False) -> int:
     """Re-send queued jobs whose broker message is lost. The claim makes a
     needless re-send harmless; ``everything`` is for an embedded-mode start,
@@ -80,32 +104,52 @@ def recover_after_restart() -> None:
     reconcile(everything=True)
 
 
-def schedule() -> tuple[tuple[Callable[[], int], float], ...]:
-    """Each task and its interval; checks run at least 3 times per threshold."""
-    return (
-        (watchdog, min(WATCHDOG_EVERY, settings.JOB_STALE_AFTER / 3)),
-        (reconcile, min(RECONCILE_EVERY, settings.JOB_RESEND_AFTER / 2)),
-    )
+@periodic("prune_history", lambda: 3600, "{} old job(s) deleted")
+def prune_history() -> int:
+    """Delete jobs (and their logs) finished more than MVIDARR_HISTORY_DAYS ago."""
+    cutoff = timezone.now() - timedelta(days=settings.JOB_HISTORY_DAYS)
+    old = Job.objects.filter(status__in=FINISHED, finished_at__lt=cutoff, parent__isnull=True)
+    return old.delete()[1].get("jobs.Job", 0)
+
+
+def run_due() -> None:
+    """Run every task whose time has come (or that was asked to run now)."""
+    for name, task in TASKS.items():
+        now = timezone.now()
+        state, _ = ScheduledTask.objects.get_or_create(
+            name=name, defaults={"interval": task.every(), "next_run_at": now}
+        )
+        if not state.run_now and state.next_run_at > now:
+            continue
+        started = time.monotonic()
+        try:
+            outcome, ok = task.outcome.format(task.fn()), True
+        except Exception as e:
+            logger.exception("Scheduled task %s failed", name)
+            outcome, ok = f"{type(e).__name__}: {e}", False
+        ScheduledTask.objects.filter(name=name).update(
+            interval=task.every(),
+            last_started_at=now,
+            last_duration=time.monotonic() - started,
+            last_outcome=outcome[:500],
+            last_ok=ok,
+            run_now=False,
+            next_run_at=timezone.now() + timedelta(seconds=task.every()),
+        )
 
 
 def run_forever(stop: threading.Event, lock: bool) -> None:
     client = _redis() if lock else None
     token = f"{time.time()}-{threading.get_ident()}"
-    tasks = schedule()
-    due = {fn: time.monotonic() + interval for fn, interval in tasks}
     while not stop.wait(0.5):
         if client is not None and not _hold_lock(client, token):
             continue
-        for fn, interval in tasks:
-            if time.monotonic() < due[fn]:
-                continue
-            due[fn] = time.monotonic() + interval
-            try:
-                fn()
-            except Exception:
-                logger.exception("Scheduled task %s failed", fn.__name__)
-            finally:
-                close_old_connections()
+        try:
+            run_due()
+        except Exception:
+            logger.exception("The scheduler could not run its tasks")
+        finally:
+            close_old_connections()
 
 
 def _redis():

@@ -91,6 +91,8 @@ JOB_MAX_ATTEMPTS = envint("MVIDARR_MAX_ATTEMPTS", 3, minimum=1)
 JOB_RETRY_DELAY = envint("MVIDARR_RETRY_DELAY", 10, minimum=0)
 # A download whose byte count has not moved for this long is stopped and retried.
 JOB_STALL_TIMEOUT = envint("MVIDARR_STALL_TIMEOUT", 120, minimum=2)
+# Finished jobs (and their logs) are deleted after this many days.
+JOB_HISTORY_DAYS = envint("MVIDARR_HISTORY_DAYS", 30, minimum=1)
 
 INSTALLED_APPS = [
     "daphne",

@@ -72,3 +72,29 @@ def test_only_one_scheduler_holds_the_lock():
         assert scheduler._hold_lock(client, "second") is True
     finally:
         client.delete(scheduler.LOCK_KEY)
+
+
+def test_history_older_than_the_limit_is_pruned(job, settings):
+    settings.JOB_HISTORY_DAYS = 7
+    job.cancel()
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=8))
+    fresh, _ = Video.objects.create(owner=job.owner, url="http://127.0.0.1/f.mp4").request_download(job.owner)
+    fresh.cancel()
+    assert scheduler.prune_history() == 1
+    assert list(Job.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def test_run_due_records_each_task_and_honours_run_now(db):
+    from jobs.models import ScheduledTask
+
+    scheduler.run_due()
+    states = {t.name: t for t in ScheduledTask.objects.all()}
+    assert set(states) == set(scheduler.TASKS)
+    assert all(t.last_ok and t.last_started_at and t.next_run_at > t.last_started_at for t in states.values())
+    assert states["watchdog"].last_outcome == "0 job(s) recovered"
+    first_run = states["prune_history"].last_started_at
+    scheduler.run_due()  # nothing is due yet
+    assert ScheduledTask.objects.get(name="prune_history").last_started_at == first_run
+    ScheduledTask.objects.filter(name="prune_history").update(run_now=True)
+    scheduler.run_due()
+    assert ScheduledTask.objects.get(name="prune_history").last_started_at > first_run

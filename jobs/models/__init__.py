@@ -1,5 +1,5 @@
 from jobs.models.job import ACTIVE, FINISHED, PROGRESS_FIELDS, WORKER_NAME, Job, JobLog, JobQuerySet
-from jobs.models.queues import PausedQueue, WorkerBeat
+from jobs.models.queues import PausedQueue, ScheduledTask, WorkerBeat
 
 __all__ = [
     "ACTIVE",
@@ -10,5 +10,6 @@ __all__ = [
     "JobLog",
     "JobQuerySet",
     "PausedQueue",
+    "ScheduledTask",
     "WorkerBeat",
 ]

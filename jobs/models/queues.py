@@ -53,3 +53,22 @@ class WorkerBeat(models.Model):
     @classmethod
     def alive(cls) -> models.QuerySet:
         return cls.objects.filter(seen_at__gte=timezone.now() - cls.ALIVE_WITHIN)
+
+
+class ScheduledTask(models.Model):
+    """When a periodic task last ran, how it went, and when it runs next."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    interval = models.FloatField(help_text="Seconds between runs.")
+    next_run_at = models.DateTimeField(default=timezone.now)
+    run_now = models.BooleanField(default=False)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_duration = models.FloatField(null=True, blank=True)
+    last_outcome = models.TextField(blank=True)
+    last_ok = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
