@@ -90,7 +90,8 @@ def test_run_due_records_each_task_and_honours_run_now(db):
     scheduler.run_due()
     states = {t.name: t for t in ScheduledTask.objects.all()}
     assert set(states) == set(scheduler.TASKS)
-    assert all(t.last_ok and t.last_started_at and t.next_run_at > t.last_started_at for t in states.values())
+    for task in states.values():
+        assert task.last_ok and task.next_run_at > task.last_started_at
     assert states["watchdog"].last_outcome == "0 job(s) recovered"
     first_run = states["prune_history"].last_started_at
     scheduler.run_due()  # nothing is due yet
