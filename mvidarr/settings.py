@@ -189,10 +189,23 @@ if EMBEDDED:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     _broker = {"BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}}
 else:
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    # Retrying on a dropped connection lets open sockets ride out a Redis
+    # restart instead of closing with an error.
+    _redis_host = {
+        "address": REDIS_URL,
+        "retry": Retry(ExponentialBackoff(cap=2, base=0.05), 8),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+        "health_check_interval": 15,
+    }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 500, "expiry": 30},
+            "CONFIG": {"hosts": [_redis_host], "capacity": 500, "expiry": 30},
         }
     }
     _broker = {"BROKER": "dramatiq.brokers.redis.RedisBroker", "OPTIONS": {"url": REDIS_URL}}

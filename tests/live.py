@@ -48,7 +48,9 @@ def free_port() -> int:
 
 
 class LiveApp:
-    def __init__(self, mode: str, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, mode: str, extra_env: dict[str, str] | None = None, redis_url: str = REDIS_URL
+    ) -> None:
         self.mode = mode
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"mvidarr-{mode}-"))
         self.port = free_port()
@@ -65,8 +67,8 @@ class LiveApp:
         self.env.pop("DATABASE_URL", None)
         self._pg_db = None
         if mode == "redis":
-            self.redis_db = _pick_redis_db()
-            self.env["REDIS_URL"] = f"{REDIS_URL}/{self.redis_db}"
+            self.redis_db = _pick_redis_db(redis_url)
+            self.env["REDIS_URL"] = f"{redis_url}/{self.redis_db}"
             self.env["DATABASE_URL"] = self._create_pg_database()
 
     # -- lifecycle -----------------------------------------------------------
@@ -177,12 +179,12 @@ def _pg_admin(sql: str) -> None:
         conn.execute(sql)
 
 
-def _pick_redis_db() -> int:
+def _pick_redis_db(redis_url: str) -> int:
     """A Redis database number no other test run is using right now."""
     import redis
 
     for db in range(1, 16):
-        client = redis.Redis.from_url(f"{REDIS_URL}/{db}")
+        client = redis.Redis.from_url(f"{redis_url}/{db}")
         if client.set("mvidarr-test-owner", os.getpid(), nx=True, ex=3600):
             client.flushdb()
             client.set("mvidarr-test-owner", os.getpid(), ex=3600)

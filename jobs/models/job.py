@@ -398,7 +398,10 @@ class Job(models.Model):
         return children_counts(self.pk)
 
     def publish_status(self) -> None:
-        publisher.get().status(self.event("status", status=self.status, error=self.error or None))
+        """Announce the current status once it is committed, so that whoever
+        reacts to it (a page re-rendering a row) reads the new state."""
+        event = self.event("status", status=self.status, error=self.error or None)
+        transaction.on_commit(lambda: publisher.get().status(event))
 
     def event(self, type_: str, **frame) -> dict[str, Any]:
         """A channel-layer event; consumers forward ``frame`` to subscribers."""
