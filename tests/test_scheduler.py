@@ -78,7 +78,9 @@ def test_history_older_than_the_limit_is_pruned(job, settings):
     settings.JOB_HISTORY_DAYS = 7
     job.cancel()
     Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=8))
-    fresh, _ = Video.objects.create(owner=job.owner, url="http://127.0.0.1/f.mp4").request_download(job.owner)
+    fresh, _ = Video.objects.create(owner=job.owner, url="http://127.0.0.1/f.mp4").request_download(
+        job.owner
+    )
     fresh.cancel()
     assert scheduler.prune_history() == 1
     assert list(Job.objects.values_list("pk", flat=True)) == [fresh.pk]
