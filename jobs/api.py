@@ -9,11 +9,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from jobs.models import FINISHED, Job, PausedQueue
+from jobs.models import DOWNLOADS, FINISHED, Job, PausedQueue
 from jobs.stats import stats_for
 
 router = Router(tags=["jobs"])
-DOWNLOADS = "video_downloads"
 
 
 class ProgressOut(Schema):

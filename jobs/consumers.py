@@ -11,7 +11,9 @@ socket starts with a snapshot of the current state.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from collections.abc import Callable
 from urllib.parse import parse_qs
@@ -24,6 +26,9 @@ from jobs import publisher
 from jobs.models import Job
 
 MAX_SUBSCRIPTIONS = 500
+# A status event can arrive before the transaction that made the change has
+# committed; the UI waits up to this long for the database to show it.
+COMMIT_WAIT = 2.0
 
 # Apps register how to render the page fragment for a job's subject, e.g.
 # "video" -> the Library row of video 42 for subject "video:42".
@@ -146,9 +151,26 @@ class UiConsumer(_JobEvents, AsyncWebsocketConsumer):
             job = {**frame, "id": frame["job_id"], "status": "running"}
             html = render_to_string("jobs/activity.html#job-progress", {"job": job})
         else:
+            await self._wait_until_stored(frame)
             html = await self._render_status(event)
         if html:
             await self.send(text_data=html)
+
+    async def _wait_until_stored(self, frame: dict) -> None:
+        """Render a status change only once the database shows it: a fragment
+        rendered from the state before the commit would stay on the page, as
+        no further event comes to correct it."""
+        wanted = _status_rank(frame.get("status"))
+        deadline = time.monotonic() + COMMIT_WAIT
+        while await self._stored_rank(frame["job_id"]) < wanted:
+            if time.monotonic() > deadline:
+                return
+            await asyncio.sleep(0.02)
+
+    @database_sync_to_async
+    def _stored_rank(self, job_id: str) -> int:
+        status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
+        return _status_rank(status) if status else 2
 
     @database_sync_to_async
     def _render_status(self, event: dict) -> str:
@@ -175,6 +197,11 @@ class UiConsumer(_JobEvents, AsyncWebsocketConsumer):
             if renderer := SUBJECT_RENDERERS.get(prefix):
                 parts.append(renderer(job.subject, self.user))
         return "".join(parts)
+
+
+def _status_rank(status: str | None) -> int:
+    """queued < running < any finished status."""
+    return {"queued": 0, "running": 1}.get(status or "", 2)
 
 
 def _render_activity(user) -> str:

@@ -6,6 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+# The queue that pause/resume acts on.
+DOWNLOADS = "video_downloads"
+
 
 class PausedQueue(models.Model):
     """A queue whose queued jobs are held: workers do not claim them."""
