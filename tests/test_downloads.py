@@ -173,8 +173,9 @@ def test_a_missing_video_fails_at_once_with_a_clear_reason(app, media):
     assert job["attempts"] == 1
     video = client.get(f"/api/videos/{video['id']}").json()
     assert video["status"] == "failed" and "404" in video["error"]
-    log = client.get(f"/api/jobs/{job_id}/log").json()
-    assert any("404" in entry["message"] for entry in log)
+    log = [entry["message"] for entry in client.get(f"/api/jobs/{job_id}/log").json()]
+    assert any("404" in message for message in log)
+    assert any(message.startswith("Last yt-dlp output:\n") for message in log)
 
 
 def test_other_users_jobs_stay_invisible_over_http_and_websocket(app, media):

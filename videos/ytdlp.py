@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import re
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from jobs.child import Reporter, WorkError
 # yt-dlp grows its read buffer with the speed and then calls the progress hook
 # only about once a second; a fixed small buffer gives smooth progress.
 BUFFER_SIZE = 16 * 1024
+TAIL_LINES = 15
 INFO_KEYS = (
     "id",
     "title",
@@ -44,28 +46,36 @@ INFO_KEYS = (
 
 
 class _Logger:
-    """Forwards yt-dlp's warnings and errors to the job's log."""
+    """Forwards yt-dlp's warnings and errors to the job's log, and keeps its
+    last lines of output to add to the log when the attempt fails."""
 
     def __init__(self, reporter: Reporter) -> None:
         self.reporter = reporter
+        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
 
     def debug(self, msg: str) -> None:
-        pass
+        self.tail.append(msg)
 
     info = debug
 
     def warning(self, msg: str) -> None:
+        self.tail.append(msg)
         self.reporter.log("warning", _clean(msg))
 
     def error(self, msg: str) -> None:
+        self.tail.append(msg)
         self.reporter.log("error", _clean(msg))
+
+    def flush_tail(self) -> None:
+        if self.tail:
+            self.reporter.log("info", "Last yt-dlp output:\n" + "\n".join(self.tail))
 
 
 def _clean(msg: str) -> str:
     return re.sub(r"^(ERROR|WARNING):\s*", "", msg).strip()
 
 
-def _options(reporter: Reporter, **extra: Any) -> dict[str, Any]:
+def _options(logger: _Logger, **extra: Any) -> dict[str, Any]:
     return {
         "quiet": True,
         "no_warnings": False,
@@ -77,7 +87,7 @@ def _options(reporter: Reporter, **extra: Any) -> dict[str, Any]:
         "retries": 2,
         "fragment_retries": 3,
         "extractor_retries": 0,  # failed attempts are retried by the job, with backoff
-        "logger": _Logger(reporter),
+        "logger": logger,
         **extra,
     }
 
@@ -138,10 +148,12 @@ def _http_error(status: int, message: str) -> WorkError:
 
 def extract_info(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     reporter.progress(stage="extracting", force=True)
+    logger = _Logger(reporter)
     try:
-        with yt_dlp.YoutubeDL(_options(reporter, skip_download=True)) as ydl:
+        with yt_dlp.YoutubeDL(_options(logger, skip_download=True)) as ydl:
             info = ydl.extract_info(params["url"], download=False)
     except DownloadError as e:
+        logger.flush_tail()
         raise classify(e) from None
     if info is None:
         raise WorkError("No video found at this URL", "unsupported")
@@ -176,9 +188,11 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     def on_postprocess(d: dict[str, Any]) -> None:
         if d["status"] == "started":
             reporter.progress(stage="processing", force=True)
+            reporter.log("info", f"Post-processing: {d.get('postprocessor', '?')}")
 
+    logger = _Logger(reporter)
     options = _options(
-        reporter,
+        logger,
         format=params.get("format") or "bestvideo*+bestaudio/best",
         paths={"home": str(work_dir), "temp": str(work_dir)},
         outtmpl={"default": "%(id).60B.%(ext)s"},
@@ -195,6 +209,7 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
         with yt_dlp.YoutubeDL(options) as ydl:
             info = ydl.extract_info(params["url"], download=True)
     except DownloadError as e:
+        logger.flush_tail()
         raise classify(e) from None
     if info is None:
         raise WorkError("No video found at this URL", "unsupported")
@@ -210,7 +225,8 @@ def list_entries(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     """List a playlist, feed or channel without downloading, emitting the
     entries in batches as they come so a huge playlist never sits in memory twice."""
     reporter.progress(stage="listing", force=True)
-    options = _options(reporter, extract_flat="in_playlist", lazy_playlist=True, noplaylist=False)
+    logger = _Logger(reporter)
+    options = _options(logger, extract_flat="in_playlist", lazy_playlist=True, noplaylist=False)
     try:
         with yt_dlp.YoutubeDL(options) as ydl:
             info = ydl.extract_info(params["url"], download=False)
@@ -238,5 +254,6 @@ def list_entries(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
             if batch:
                 reporter.emit(batch)
     except DownloadError as e:
+        logger.flush_tail()
         raise classify(e) from None
     return {"title": info.get("title") or "", "entries": count}
