@@ -8,6 +8,8 @@ from __future__ import annotations
 import errno
 import re
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -146,15 +148,22 @@ def _http_error(status: int, message: str) -> WorkError:
     return WorkError(message, "http_error")
 
 
-def extract_info(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
-    reporter.progress(stage="extracting", force=True)
-    logger = _Logger(reporter)
+@contextmanager
+def _youtube_dl(logger: _Logger, **options: Any) -> Iterator[yt_dlp.YoutubeDL]:
+    """A YoutubeDL that is always closed, whose failures come out classified
+    with yt-dlp's last lines of output in the job's log."""
     try:
-        with yt_dlp.YoutubeDL(_options(logger, skip_download=True)) as ydl:
-            info = ydl.extract_info(params["url"], download=False)
+        with yt_dlp.YoutubeDL(_options(logger, **options)) as ydl:
+            yield ydl
     except DownloadError as e:
         logger.flush_tail()
         raise classify(e) from None
+
+
+def extract_info(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
+    reporter.progress(stage="extracting", force=True)
+    with _youtube_dl(_Logger(reporter), skip_download=True) as ydl:
+        info = ydl.extract_info(params["url"], download=False)
     if info is None:
         raise WorkError("No video found at this URL", "unsupported")
     return trim_info(info)
@@ -190,27 +199,21 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
             reporter.progress(stage="processing", force=True)
             reporter.log("info", f"Post-processing: {d.get('postprocessor', '?')}")
 
-    logger = _Logger(reporter)
-    options = _options(
-        logger,
-        format=params.get("format") or "bestvideo*+bestaudio/best",
-        paths={"home": str(work_dir), "temp": str(work_dir)},
-        outtmpl={"default": "%(id).60B.%(ext)s"},
-        restrictfilenames=True,
-        buffersize=BUFFER_SIZE,
-        noresizebuffer=True,
-        continuedl=True,
-        progress_hooks=[on_progress],
-        postprocessor_hooks=[on_postprocess],
-        ffmpeg_location=params.get("ffmpeg") or None,
-    )
+    options = {
+        "format": params.get("format") or "bestvideo*+bestaudio/best",
+        "paths": {"home": str(work_dir), "temp": str(work_dir)},
+        "outtmpl": {"default": "%(id).60B.%(ext)s"},
+        "restrictfilenames": True,
+        "buffersize": BUFFER_SIZE,
+        "noresizebuffer": True,
+        "continuedl": True,
+        "progress_hooks": [on_progress],
+        "postprocessor_hooks": [on_postprocess],
+        "ffmpeg_location": params.get("ffmpeg") or None,
+    }
     reporter.progress(stage="starting", force=True)
-    try:
-        with yt_dlp.YoutubeDL(options) as ydl:
-            info = ydl.extract_info(params["url"], download=True)
-    except DownloadError as e:
-        logger.flush_tail()
-        raise classify(e) from None
+    with _youtube_dl(_Logger(reporter), **options) as ydl:
+        info = ydl.extract_info(params["url"], download=True)
     if info is None:
         raise WorkError("No video found at this URL", "unsupported")
     downloads = info.get("requested_downloads") or []
@@ -225,35 +228,30 @@ def list_entries(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     """List a playlist, feed or channel without downloading, emitting the
     entries in batches as they come so a huge playlist never sits in memory twice."""
     reporter.progress(stage="listing", force=True)
-    logger = _Logger(reporter)
-    options = _options(logger, extract_flat="in_playlist", lazy_playlist=True, noplaylist=False)
-    try:
-        with yt_dlp.YoutubeDL(options) as ydl:
-            info = ydl.extract_info(params["url"], download=False)
-            if info is None:
-                raise WorkError("Nothing found at this URL", "unsupported")
-            entries = info.get("entries")
-            if entries is None:  # a single video, not a playlist
-                entries = [info]
-            count, batch = 0, []
-            for entry in entries:
-                url = entry and (entry.get("webpage_url") or entry.get("url"))
-                if not url:
-                    continue
-                batch.append(
-                    {
-                        "url": url,
-                        "title": entry.get("title") or "",
-                        "artist": entry.get("artist") or "",
-                    }
-                )
-                count += 1
-                if len(batch) == 200:
-                    reporter.emit(batch)
-                    batch = []
-            if batch:
+    options = {"extract_flat": "in_playlist", "lazy_playlist": True, "noplaylist": False}
+    with _youtube_dl(_Logger(reporter), **options) as ydl:
+        info = ydl.extract_info(params["url"], download=False)
+        if info is None:
+            raise WorkError("Nothing found at this URL", "unsupported")
+        entries = info.get("entries")
+        if entries is None:  # a single video, not a playlist
+            entries = [info]
+        count, batch = 0, []
+        for entry in entries:
+            url = entry and (entry.get("webpage_url") or entry.get("url"))
+            if not url:
+                continue
+            batch.append(
+                {
+                    "url": url,
+                    "title": entry.get("title") or "",
+                    "artist": entry.get("artist") or "",
+                }
+            )
+            count += 1
+            if len(batch) == 200:
                 reporter.emit(batch)
-    except DownloadError as e:
-        logger.flush_tail()
-        raise classify(e) from None
+                batch = []
+        if batch:
+            reporter.emit(batch)
     return {"title": info.get("title") or "", "entries": count}
