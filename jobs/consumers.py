@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from collections.abc import Callable
 from urllib.parse import parse_qs
@@ -26,9 +25,11 @@ from jobs import publisher
 from jobs.models import Job
 
 MAX_SUBSCRIPTIONS = 500
-# A status event can arrive before the transaction that made the change has
-# committed; the UI waits up to this long for the database to show it.
-COMMIT_WAIT = 2.0
+# The Activity page redraws its lists at most this often (seconds).
+ACTIVITY_REDRAW_DELAY = 0.25
+# Sockets join their group again this often (seconds): after a Redis restart
+# the channel layer has forgotten every group.
+REJOIN_EVERY = 10
 
 # Apps register how to render the page fragment for a job's subject, e.g.
 # "video" -> the Library row of video 42 for subject "video:42".
@@ -47,7 +48,7 @@ def _parse_uuid(value) -> str | None:
 
 
 class _JobEvents:
-    """Joining and leaving the user's job-event group."""
+    """Joining (and re-joining) the user's job-event group, and leaving it."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -56,11 +57,30 @@ class _JobEvents:
             return
         self.user = user
         self.group = _group_for(user)
+        self.tasks: set[asyncio.Task] = set()
+        self.redraw_pending = self.closed = False
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        self.background(self._rejoin_forever())
         await self.on_connect()
 
+    def background(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _rejoin_forever(self) -> None:
+        while True:
+            await asyncio.sleep(REJOIN_EVERY)
+            try:
+                await self.channel_layer.group_add(self.group, self.channel_name)
+            except Exception:  # Redis is away; the next round tries again
+                continue
+
     async def disconnect(self, code: int) -> None:
+        self.closed = True
+        for task in getattr(self, "tasks", ()):
+            task.cancel()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -149,33 +169,25 @@ class UiConsumer(_JobEvents, AsyncWebsocketConsumer):
             return
         if frame["type"] == "progress":
             job = {**frame, "id": frame["job_id"], "status": "running"}
-            html = render_to_string("jobs/activity.html#job-progress", {"job": job})
-        else:
-            await self._wait_until_stored(frame)
-            html = await self._render_status(event)
-        if html:
+            await self.send(render_to_string("jobs/activity.html#job-progress", {"job": job}))
+        elif self.page == "activity":
+            # The whole list is redrawn: coalesce a burst of changes into one.
+            if not self.redraw_pending:
+                self.redraw_pending = True
+                asyncio.get_running_loop().call_later(ACTIVITY_REDRAW_DELAY, self._redraw_soon)
+        elif html := await self._render_status(event):
             await self.send(text_data=html)
 
-    async def _wait_until_stored(self, frame: dict) -> None:
-        """Render a status change only once the database shows it: a fragment
-        rendered from the state before the commit would stay on the page, as
-        no further event comes to correct it."""
-        wanted = _status_rank(frame.get("status"))
-        deadline = time.monotonic() + COMMIT_WAIT
-        while await self._stored_rank(frame["job_id"]) < wanted:
-            if time.monotonic() > deadline:
-                return
-            await asyncio.sleep(0.02)
+    def _redraw_soon(self) -> None:
+        if not self.closed:
+            self.background(self._redraw_activity())
 
-    @database_sync_to_async
-    def _stored_rank(self, job_id: str) -> int:
-        status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
-        return _status_rank(status) if status else 2
+    async def _redraw_activity(self) -> None:
+        self.redraw_pending = False
+        await self.send(text_data=await database_sync_to_async(_render_activity)(self.user))
 
     @database_sync_to_async
     def _render_status(self, event: dict) -> str:
-        if self.page == "activity":
-            return _render_activity(self.user)
         if self.page == "job":
             job = Job.objects.for_user(self.user).filter(pk=self.job_id).first()
             return render_to_string("jobs/detail.html#job-live", {"job": job}) if job else ""
@@ -197,11 +209,6 @@ class UiConsumer(_JobEvents, AsyncWebsocketConsumer):
             if renderer := SUBJECT_RENDERERS.get(prefix):
                 parts.append(renderer(job.subject, self.user))
         return "".join(parts)
-
-
-def _status_rank(status: str | None) -> int:
-    """queued < running < any finished status."""
-    return {"queued": 0, "running": 1}.get(status or "", 2)
 
 
 def _render_activity(user) -> str:
