@@ -79,6 +79,7 @@ ALLOW_PRIVATE_URLS = envbool("MVIDARR_ALLOW_PRIVATE_URLS", False)
 QUEUE_CONCURRENCY = {
     "video_downloads": envint("MVIDARR_DOWNLOAD_CONCURRENCY", 3, minimum=1),
     "metadata": envint("MVIDARR_METADATA_CONCURRENCY", 2, minimum=1),
+    "image_processing": envint("MVIDARR_IMAGE_CONCURRENCY", 1, minimum=1),
     "default": envint("MVIDARR_DEFAULT_CONCURRENCY", 2, minimum=1),
 }
 # A running job whose heartbeat is older than this belongs to a dead worker.
