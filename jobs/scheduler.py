@@ -10,6 +10,7 @@ with ``@periodic``.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from jobs.family import settle
-from jobs.models import FINISHED, Job, ScheduledTask
+from jobs.models import FINISHED, WORKER_NAME, Job, ScheduledTask
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +98,6 @@ def _in_broker(job: Job) -> bool:
 def recover_after_restart() -> None:
     """Embedded mode only: this process is the only worker, so anything this
     host left running died with the previous process."""
-    from jobs.models import WORKER_NAME
-
     for job in Job.objects.filter(status="running", worker=WORKER_NAME):
         job.requeue("MVidarr restarted during this job")
     reconcile(everything=True)
@@ -133,6 +132,7 @@ def run_due() -> None:
             last_duration=time.monotonic() - started,
             last_outcome=outcome[:500],
             last_ok=ok,
+            last_run_by=f"{WORKER_NAME}:{os.getpid()}",
             run_now=False,
             next_run_at=timezone.now() + timedelta(seconds=task.every()),
         )

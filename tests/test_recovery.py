@@ -13,6 +13,13 @@ from tests.live import LiveApp
 from tests.media import DEFAULT_CACHE
 from tests.test_downloads import add_video, finished, job_of, unique, wait_for
 
+SEND_TWICE = (
+    "from jobs.models import Job; job = Job.objects.get(pk='%s'); job.enqueue(); job.enqueue()"
+)
+WATCHDOG_RUNNER = (
+    "from jobs.models import ScheduledTask as T; print(T.objects.get(name='watchdog').last_run_by)"
+)
+
 
 @pytest.fixture(scope="module")
 def app():
@@ -135,3 +142,38 @@ def test_cancelling_a_job_that_waits_to_retry(retrying_app, media):
     time.sleep(2.5)  # past the retry time: the delayed message must not revive it
     job = job_of(client, job_id)
     assert job["status"] == "cancelled" and job["attempts"] == 1
+
+
+def test_a_message_delivered_twice_runs_once(app, media):
+    client = app.client("alice")
+    key = uuid.uuid4().hex
+    reference = add_video(client, media.url(f"media/clip.mp4?key=ref{key}"))
+    finished(client, client.post(f"/api/videos/{reference['id']}/download").json()["job_id"])
+    video = add_video(client, media.url(f"media/clip.mp4?rate=300000&key={key}"))
+    job_id = client.post(f"/api/videos/{video['id']}/download").json()["job_id"]
+    app.manage(
+        "shell",
+        "-c",
+        SEND_TWICE % job_id,
+    )
+    job = finished(client, job_id)
+    assert job["status"] == "succeeded" and job["attempts"] == 1
+    assert media.stats(key) == media.stats(f"ref{key}")
+
+
+def test_only_one_of_two_schedulers_runs_the_tasks(app):
+    app.start_process("scheduler2", "scheduler")
+    try:
+        seen = set()
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline:
+            runner = app.manage(
+                "shell",
+                "-c",
+                WATCHDOG_RUNNER,
+            ).strip()
+            seen.add(runner)
+            time.sleep(0.5)
+        assert len(seen) == 1, seen
+    finally:
+        app.stop_process("scheduler2")

@@ -69,6 +69,7 @@ class ScheduledTask(models.Model):
     last_duration = models.FloatField(null=True, blank=True)
     last_outcome = models.TextField(blank=True)
     last_ok = models.BooleanField(default=True)
+    last_run_by = models.CharField(max_length=150, blank=True, help_text="host:pid")
 
     class Meta:
         ordering = ["name"]
