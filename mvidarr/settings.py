@@ -148,7 +148,11 @@ TEMPLATES = [
 ]
 
 if database_url := envstr("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(database_url, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(database_url)}
+    if "postgresql" in DATABASES["default"]["ENGINE"]:
+        # Under ASGI every request may run on another thread, so Django's
+        # per-thread persistent connections pile up; a pool shares a few.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 20}
 else:
     DATABASES = {
         "default": {

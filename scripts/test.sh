@@ -42,4 +42,4 @@ fi
 "$PY" -m pytest "$@"
 # The database-heavy tests again, on PostgreSQL.
 DATABASE_URL="$MVIDARR_TEST_POSTGRES_URL/mvidarr" "$PY" -m pytest -q \
-  tests/test_jobs_model.py tests/test_api.py "$@"
+  tests/test_jobs_model.py tests/test_api.py tests/test_scheduler.py "$@"
