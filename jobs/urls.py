@@ -1,13 +1,16 @@
 from django.urls import path
 
-from jobs import system, views
+from jobs import history, system, views
 
 urlpatterns = [
     path("activity/", views.activity, name="activity"),
+    path("activity/history/", history.history, name="history"),
     path("jobs/<uuid:pk>/", views.job_detail, name="job-detail"),
     path("jobs/<uuid:pk>/cancel/", views.cancel_job, name="job-cancel"),
+    path("jobs/<uuid:pk>/prioritize/", views.prioritize_job, name="job-prioritize"),
+    path("jobs/<uuid:pk>/retry/", views.retry_job, name="job-retry"),
     path("system/", system.system, name="system"),
-    path("system/pause/", system.pause, name="queue-pause"),
-    path("system/resume/", system.resume, name="queue-resume"),
+    path("system/pause/", views.pause_queue, name="queue-pause"),
+    path("system/resume/", views.resume_queue, name="queue-resume"),
     path("system/tasks/<str:name>/run/", system.run_task, name="task-run"),
 ]

@@ -1,4 +1,6 @@
-from jobs.models.job import ACTIVE, FINISHED, PROGRESS_FIELDS, WORKER_NAME, Job, JobLog, JobQuerySet
+from jobs.models.job import PROGRESS_FIELDS, WORKER_NAME, Job
+from jobs.models.log import JobLog
+from jobs.models.queryset import ACTIVE, FINISHED, JobQuerySet
 from jobs.models.queues import DOWNLOADS, PausedQueue, ScheduledTask, WorkerBeat
 
 __all__ = [

@@ -13,52 +13,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs import publisher
-from jobs.models.queues import PausedQueue
+from jobs.models.log import JobLog
+from jobs.models.queryset import ACTIVE, JobQuerySet
 
-ACTIVE = ("queued", "running")
-FINISHED = ("succeeded", "failed", "cancelled")
 PROGRESS_FIELDS = ("percent", "downloaded_bytes", "total_bytes", "speed", "eta", "stage")
 WORKER_NAME = f"{socket.gethostname()}"
 
 
 def default_max_attempts() -> int:
     return settings.JOB_MAX_ATTEMPTS
-
-
-class JobQuerySet(models.QuerySet):
-    def active(self) -> JobQuerySet:
-        return self.filter(status__in=ACTIVE)
-
-    def finished(self) -> JobQuerySet:
-        return self.filter(status__in=FINISHED)
-
-    def for_user(self, user) -> JobQuerySet:
-        return self if user.is_staff else self.filter(owner=user)
-
-    def claimable(self) -> JobQuerySet:
-        """Queued, due (a second of slack for clocks that differ between hosts), not paused."""
-        due = timezone.now() + timedelta(seconds=1)
-        return (
-            self.filter(status="queued")
-            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=due))
-            .exclude(queue__in=PausedQueue.objects.values("queue"))
-        )
-
-    def stale(self) -> JobQuerySet:
-        """Running jobs whose worker stopped sending heartbeats."""
-        cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER)
-        waiting_parents = Q(is_parent=True, stage="waiting")
-        return self.filter(status="running", heartbeat_at__lt=cutoff).exclude(waiting_parents)
-
-    def unclaimed(self) -> JobQuerySet:
-        """Queued jobs that have waited long enough that their message may be lost."""
-        now = timezone.now()
-        cutoff = now - timedelta(seconds=settings.JOB_RESEND_AFTER)
-        return (
-            self.filter(status="queued", enqueued_at__lt=cutoff)
-            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
-            .exclude(queue__in=PausedQueue.objects.values("queue"))
-        )
 
 
 class Job(models.Model):
@@ -414,16 +377,3 @@ class Job(models.Model):
 
     def log(self, level: str, message: str) -> None:
         JobLog.objects.create(job_id=self.pk, level=level, message=message[:4000])
-
-
-class JobLog(models.Model):
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="logs")
-    ts = models.DateTimeField(default=timezone.now)
-    level = models.CharField(max_length=10, default="info")
-    message = models.TextField()
-
-    class Meta:
-        ordering = ["ts", "id"]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ts": self.ts, "level": self.level, "message": self.message}
