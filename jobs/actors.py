@@ -52,7 +52,7 @@ class JobTask:
     kind: ClassVar[str] = ""
     queue: ClassVar[str] = "default"
     time_limit: ClassVar[int] = 3600  # seconds
-    child: ClassVar[str] = ""  # "module:function" run in the child process
+    child: ClassVar[str] = ""  # "module:function" run in a child process; else run_inline
     # A parent kind: after its own work it waits for the children it created.
     waits_for_children: ClassVar[bool] = False
     actor: dramatiq.Actor
@@ -83,6 +83,10 @@ class JobTask:
 
     def queued(self, job: Job) -> None:
         """A new job of this kind was created (in the request's transaction)."""
+
+    def run_inline(self, job: Job) -> dict[str, Any]:
+        """The work of a kind without ``child``, run in the worker thread."""
+        raise NotImplementedError(f"{self.kind} has neither a child nor run_inline")
 
     def received(self, job: Job, payload: Any) -> None:
         """Something the child emitted before finishing (see ``Reporter.emit``)."""
@@ -128,6 +132,9 @@ class Supervisor:
 
     def run(self) -> None:
         job, task = self.job, self.task
+        if not task.child:  # quick work that needs no process of its own
+            self._succeed(task.run_inline(job))
+            return
         self.work_dir.mkdir(parents=True, exist_ok=True)
         params = {**task.prepare(job), "work_dir": str(self.work_dir)}
         conn, child_conn = _context.Pipe()
@@ -252,3 +259,13 @@ def _kill_group(proc: multiprocessing.process.BaseProcess) -> None:
             break
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)  # stragglers such as ffmpeg
+
+
+class Ping(JobTask):
+    """A job that does nothing: it shows the whole pipeline (broker, worker,
+    database, live updates) answers, and lets benchmarks measure its overhead."""
+
+    kind = "ping"
+
+    def run_inline(self, job: Job) -> dict[str, Any]:
+        return {"pong": True}

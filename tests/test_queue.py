@@ -36,3 +36,12 @@ def test_stats_count_jobs_and_see_live_workers(app, media):
     assert stats["workers"] and "video_downloads" in stats["workers"][0]["queues"]
     bob = app.client("bob").get("/api/jobs/stats").json()
     assert bob["failed_last_24h"] <= stats["failed_last_24h"]
+
+
+def test_a_ping_job_goes_through_the_whole_pipeline(app):
+    client = app.client("alice")
+    response = client.post("/api/jobs", json={"kind": "ping"})
+    assert response.status_code == 202
+    job = finished(client, response.json()["id"], timeout=10)
+    assert job["status"] == "succeeded" and job["result"] == {"pong": True}
+    assert client.post("/api/jobs", json={"kind": "download_video"}).status_code == 400

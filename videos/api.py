@@ -28,7 +28,8 @@ class VideoIn(Schema):
 
 
 class JobIn(VideoIn):
-    kind: Literal["download_video", "extract_video_info", "download_playlist"]
+    kind: Literal["download_video", "extract_video_info", "download_playlist", "ping"]
+    url: str = Field("", max_length=MAX_URL_LENGTH)
 
 
 class BulkIn(Schema):
@@ -124,7 +125,10 @@ def bulk_download(request: HttpRequest, data: BulkIn):
 @jobs_router.post("/jobs", response={202: JobOut})
 def create_job(request: HttpRequest, data: JobIn):
     """Start work on a URL. For a video the URL is added to your library if
-    needed; a playlist, feed or channel URL adds each of its videos."""
+    needed; a playlist, feed or channel URL adds each of its videos. A
+    ``ping`` job needs no URL and does nothing: it checks the pipeline."""
+    if data.kind == "ping":
+        return Status(202, Job.submit("ping", request.auth, label="Ping")[0].to_dict())
     if data.kind == "download_playlist":
         try:
             url = check_url(data.url)
