@@ -248,15 +248,15 @@ class Supervisor:
 def _kill_group(proc: multiprocessing.process.BaseProcess) -> None:
     """SIGTERM the child's process group, SIGKILL what is left after a grace."""
     for sig, wait in ((signal.SIGTERM, KILL_GRACE), (signal.SIGKILL, 2.0)):
+        if not proc.is_alive():
+            break
         try:
             os.killpg(proc.pid, sig)
         except (ProcessLookupError, PermissionError):
-            if not proc.is_alive():
-                break
-            os.kill(proc.pid, sig)  # the child had not made its group yet
+            # the child has not made its group yet, or has just exited
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, sig)
         proc.join(wait)
-        if not proc.is_alive():
-            break
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)  # stragglers such as ffmpeg
 

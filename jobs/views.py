@@ -131,7 +131,7 @@ def cancel_job(request: HttpRequest, pk) -> HttpResponse:
 @login_required
 @require_POST
 def prioritize_job(request: HttpRequest, pk) -> HttpResponse:
-    """ "Download now": to the front of its queue."""
+    """The "Download now" button: to the front of its queue."""
     job = _get_job_for_user(request, pk)
     if not job.prioritize() and not request.htmx:
         messages.info(request, "That job is no longer waiting.")

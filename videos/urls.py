@@ -5,6 +5,7 @@ from videos import views
 urlpatterns = [
     path("", views.library, name="library"),
     path("videos/add/", views.add_video, name="video-add"),
+    path("videos/bulk/download/", views.bulk_download, name="video-bulk-download"),
     path("videos/<int:pk>/download/", views.download_video, name="video-download"),
     path("videos/<int:pk>/cancel/", views.cancel_download, name="video-cancel"),
 ]

@@ -3,14 +3,21 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from jobs.models import Job
+from jobs.views import next_url
 from videos.forms import AddVideoForm
 from videos.models import Video
+from videos.tasks import start_bulk_download
+
+# The most videos one "Download selected" takes (a page shows 50).
+BULK_LIMIT = 500
 
 
 def _get_video_for_user(request: HttpRequest, pk: int) -> Video:
@@ -114,3 +121,43 @@ def _row_or_redirect(request: HttpRequest, video: Video) -> HttpResponse:
             request, "videos/library.html#video-row", {"video": with_active_jobs([video])[0]}
         )
     return redirect("library")
+
+
+@login_required
+@require_POST
+def bulk_download(request: HttpRequest) -> HttpResponse:
+    """The "Download selected" button: one parent job with a child download per video.
+
+    Only videos the user may see count; ids of others' videos are ignored, and
+    a selection with none of the user's videos at all is not found."""
+    ids = {int(v) for v in request.POST.getlist("video")[:BULK_LIMIT] if v.isdigit()}
+    if not ids:
+        return _bulk_message(request, "error", "Select at least one video first.")
+    videos = list(Video.objects.for_user(request.user).filter(pk__in=ids))
+    if not videos:
+        raise Http404("No such videos")
+    parent = start_bulk_download(request.user, videos)
+    queued = parent.children_counts()["total"]
+    url = reverse("job-detail", args=[parent.pk])
+    if queued:
+        text = format_html(
+            'Queued {} download{}. <a href="{}">Follow the batch</a>',
+            queued,
+            "" if queued == 1 else "s",
+            url,
+        )
+    else:
+        text = "Nothing new to download: the selected videos are already queued or downloading."
+    if request.htmx:
+        videos = with_active_jobs(Video.objects.filter(pk__in=[v.pk for v in videos]))
+        context = {"level": "success", "text": text, "videos": videos}
+        return render(request, "videos/library.html#bulk-done", context)
+    messages.success(request, text)
+    return redirect("activity")
+
+
+def _bulk_message(request: HttpRequest, level: str, text: str) -> HttpResponse:
+    if request.htmx:
+        return render(request, "videos/library.html#bulk-done", {"level": level, "text": text})
+    getattr(messages, level)(request, text)
+    return redirect(next_url(request, reverse("library")))

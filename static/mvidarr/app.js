@@ -8,6 +8,11 @@
     }
   }
   document.addEventListener("htmx:wsOpen", function () { setLive("live"); });
+  // A page without a live socket (History, System) has nothing to show there.
+  document.addEventListener("DOMContentLoaded", function () {
+    var badge = document.getElementById("live-status");
+    if (badge && !document.querySelector("[ws-connect]")) badge.parentElement.hidden = true;
+  });
   document.addEventListener("htmx:wsClose", function () { setLive("reconnecting"); });
 
   function flash(text) {
@@ -45,5 +50,53 @@
   });
   document.addEventListener("htmx:sendError", function () {
     flash("Could not reach MVidarr. Check your connection and try again.");
+  });
+})();
+
+// Library: "select all on this page" for the bulk form and a count of the
+// selection. Rows that htmx swaps in (live updates) keep their tick; after a
+// bulk action they come back unticked.
+(function () {
+  var FORM = "bulk-form";
+  var picked = new Set();
+  function boxes() {
+    return Array.prototype.slice.call(
+      document.querySelectorAll('input[type="checkbox"][name="video"][form="' + FORM + '"]'));
+  }
+  function refresh() {
+    var list = boxes();
+    list.forEach(function (box) { box.checked = picked.has(box.value); });
+    var ticked = list.filter(function (box) { return box.checked; }).length;
+    var all = document.querySelector('[data-select-all="' + FORM + '"]');
+    if (all) {
+      all.checked = ticked > 0 && ticked === list.length;
+      all.indeterminate = ticked > 0 && ticked < list.length;
+    }
+    var count = document.getElementById("bulk-count");
+    if (count) count.textContent = ticked ? ticked + " selected" : "";
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-needs-js]").forEach(function (el) { el.hidden = false; });
+    boxes().forEach(function (box) { if (box.checked) picked.add(box.value); });
+    refresh();
+  });
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.dataset && target.dataset.selectAll === FORM) {
+      boxes().forEach(function (box) {
+        if (target.checked) picked.add(box.value); else picked.delete(box.value);
+      });
+    } else if (target.name === "video" && target.getAttribute("form") === FORM) {
+      if (target.checked) picked.add(target.value); else picked.delete(target.value);
+    } else {
+      return;
+    }
+    refresh();
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful && event.detail.elt && event.detail.elt.id === FORM) picked.clear();
+  });
+  ["htmx:afterSettle", "htmx:wsAfterMessage"].forEach(function (name) {
+    document.addEventListener(name, function () { if (document.getElementById(FORM)) refresh(); });
   });
 })();
