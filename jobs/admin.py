@@ -29,7 +29,7 @@ class JobAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Job._meta.fields]
     inlines = [JobLogInline]
-    actions = ["cancel_jobs"]
+    actions = ["cancel_jobs", "retry_jobs"]
 
     @admin.display(description="Job")
     def label_or_kind(self, job: Job) -> str:
@@ -39,6 +39,11 @@ class JobAdmin(admin.ModelAdmin):
     def cancel_jobs(self, request, queryset) -> None:
         cancelled = sum(job.cancel() for job in queryset.filter(status__in=("queued", "running")))
         self.message_user(request, f"Cancelled {cancelled} job(s).", messages.SUCCESS)
+
+    @admin.action(description="Retry selected jobs (failed or cancelled)")
+    def retry_jobs(self, request, queryset) -> None:
+        retried = [job.retry() for job in queryset if job.can_retry]
+        self.message_user(request, f"Started {len(retried)} new job(s).", messages.SUCCESS)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from jobs.models import DOWNLOADS, FINISHED, Job, PausedQueue
+from jobs.models import DOWNLOADS, Job, PausedQueue
 from jobs.stats import stats_for
 
 router = Router(tags=["jobs"])
@@ -87,10 +87,10 @@ def cancel_job(request: HttpRequest, job_id: UUID):
 @router.post("/jobs/{uuid:job_id}/retry", response={202: JobOut})
 def retry_job(request: HttpRequest, job_id: UUID):
     """A new job doing the same work as a failed or cancelled one."""
-    job = get_job_for_user(request, job_id)
-    if job.status not in FINISHED or job.status == "succeeded":
-        raise HttpError(409, "Only failed or cancelled jobs can be retried.")
-    new, _ = Job.submit(job.kind, job.owner, subject=job.subject, params=job.params)
+    try:
+        new = get_job_for_user(request, job_id).retry()
+    except ValueError as e:
+        raise HttpError(409, str(e)) from None
     return Status(202, new.to_dict())
 
 

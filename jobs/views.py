@@ -53,14 +53,6 @@ def attach_children_counts(jobs) -> None:
         job.counts = c
 
 
-def can_retry(job: Job) -> bool:
-    """Failed or cancelled work on a subject (a bulk parent has none to redo)."""
-    from jobs.actors import TASKS
-
-    task = TASKS.get(job.kind)
-    return job.status in ("failed", "cancelled") and bool(job.subject) and bool(task and task.child)
-
-
 def activity_context(user) -> dict:
     """Everything the live part of the Activity page shows, in a dozen queries
     however many jobs there are (the UI socket calls this on every change)."""
@@ -143,14 +135,13 @@ def prioritize_job(request: HttpRequest, pk) -> HttpResponse:
 def retry_job(request: HttpRequest, pk) -> HttpResponse:
     """A new job doing the same work as a failed or cancelled one."""
     job = _get_job_for_user(request, pk)
-    if not can_retry(job):
+    try:
+        new = job.retry()
+    except ValueError as e:
         if request.htmx:
-            return HttpResponse("Only failed or cancelled jobs can be retried.", status=409)
-        messages.error(request, "Only failed or cancelled jobs can be retried.")
+            return HttpResponse(str(e), status=409)
+        messages.error(request, str(e))
         return redirect(next_url(request, reverse("job-detail", args=[job.pk])))
-    new, _ = Job.submit(
-        job.kind, job.owner, subject=job.subject, params=job.params, label=job.label
-    )
     new_url = reverse("job-detail", args=[new.pk])
     if request.htmx:
         target = request.htmx.target or ""

@@ -52,3 +52,13 @@ def users(db, django_user_model):
 
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
+
+LIVE_FIXTURES = {"media", "app", "embedded_app", "redis_app", "retrying_app", "server"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark tests that run real processes (the app, the media server) as
+    ``live``, so the database-only tests can be run again on their own."""
+    for item in items:
+        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)

@@ -326,6 +326,26 @@ class Job(models.Model):
         transaction.on_commit(lambda: self.enqueue(delay=delay))
         return True
 
+    @property
+    def can_retry(self) -> bool:
+        """Failed or cancelled work that can be done again (not a bulk
+        parent, whose children are what can be retried)."""
+        from jobs.actors import TASKS
+
+        task = TASKS.get(self.kind)
+        redoable = task is not None and (bool(task.child) or not task.waits_for_children)
+        return self.status in ("failed", "cancelled") and redoable
+
+    def retry(self) -> Job:
+        """A new job doing the same work as this failed or cancelled one."""
+        if not self.can_retry:
+            raise ValueError("Only failed or cancelled jobs can be retried.")
+        new, _ = Job.submit(
+            self.kind, self.owner, subject=self.subject, params=self.params, label=self.label
+        )
+        self.log("info", f"Retried as job {new.pk}")
+        return new
+
     # -- reporting -----------------------------------------------------------
 
     @property
