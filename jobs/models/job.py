@@ -114,38 +114,49 @@ class Job(models.Model):
 
         task = TASKS[kind]
         fields.setdefault("is_parent", task.waits_for_children)
+        job_id = uuid.uuid4()
+        message = task.actor.message(str(job_id))
         try:
+            # One transaction: the row, its first log line and the kind's own
+            # bookkeeping (e.g. the video becomes "downloading").
             with transaction.atomic():
                 job = cls.objects.create(
+                    id=job_id,
                     kind=kind,
                     owner=owner,
                     subject=subject,
                     params=params or {},
                     queue=task.queue,
+                    message_id=message.message_id,
+                    enqueued_at=timezone.now(),
                     **fields,
                 )
+                job.log("info", f"Queued on {job.queue}")
+                task.queued(job)
         except IntegrityError:
             existing = cls.objects.active().filter(kind=kind, subject=subject).first()
             if existing is None:  # it finished in between: try once more
                 return cls.submit(kind, owner, subject=subject, params=params, **fields)
             return existing, False
-        job.log("info", f"Queued on {job.queue}")
-        task.queued(job)
-        transaction.on_commit(job.enqueue)
+        transaction.on_commit(lambda: job.send(message))
         return job, True
 
     def enqueue(self, delay: float | None = None) -> None:
-        """Hand the job id to the broker; safe to repeat (the claim dedupes)."""
+        """Hand the job id to the broker again; safe to repeat (the claim dedupes)."""
         from jobs.actors import TASKS
 
-        actor = TASKS[self.kind].actor
-        message = actor.message(str(self.pk))
+        message = TASKS[self.kind].actor.message(str(self.pk))
         self.message_id = message.message_id
         Job.objects.filter(pk=self.pk).update(
             enqueued_at=timezone.now(), message_id=self.message_id
         )
+        self.send(message, delay)
+
+    def send(self, message, delay: float | None = None) -> None:
+        from jobs.actors import TASKS
+
         self.publish_status()  # before the send, so "queued" never trails "running"
-        actor.broker.enqueue(message, delay=int(delay * 1000) if delay else None)
+        TASKS[self.kind].actor.broker.enqueue(message, delay=int(delay * 1000) if delay else None)
 
     # -- the state machine -------------------------------------------------
 
