@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yt_dlp
-from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.extractor import gen_extractor_classes
+from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import DownloadError, UnsupportedError
 
 from jobs.child import Reporter, WorkError
