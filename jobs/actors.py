@@ -141,8 +141,9 @@ class Supervisor:
         proc = _context.Process(
             target=child.main, args=(task.child, params, child_conn), daemon=True
         )
-        proc.start()
+        proc.start()  # the first start also starts the forkserver: a second or two
         child_conn.close()
+        self.job.save_progress({})  # a heartbeat after that wait
         try:
             outcome, lost = self._watch(conn, proc)
         finally:
@@ -171,6 +172,8 @@ class Supervisor:
     def _watch(self, conn, proc) -> tuple[tuple | None, bool]:
         """Relay the child's messages until it finishes; returns (outcome, lost)."""
         deadline = time.monotonic() + self.task.time_limit
+        # Well inside the watchdog's threshold, even while nothing moves.
+        heartbeat_every = min(5.0, settings.JOB_STALE_AFTER / 4)
         next_tick = time.monotonic() + TICK
         last_write = last_moved = time.monotonic()
         last_bytes = None
@@ -205,7 +208,7 @@ class Supervisor:
             if dirty and now - last_write >= 1.0:
                 ours = self.job.save_progress(self.state)
                 last_write, dirty = now, False
-            elif now - last_write >= 5.0:
+            elif now - last_write >= heartbeat_every:
                 ours = self.job.save_progress({})
                 last_write = now
             else:
