@@ -176,7 +176,7 @@ class Supervisor:
         heartbeat_every = min(5.0, settings.JOB_STALE_AFTER / 4)
         next_tick = time.monotonic() + TICK
         last_write = last_moved = time.monotonic()
-        last_bytes = None
+        last_mark = None  # (stage, bytes): the stall clock restarts when it changes
         dirty = False
         while True:
             if conn.poll(max(0.0, next_tick - time.monotonic())):
@@ -186,11 +186,9 @@ class Supervisor:
                     return None, False
                 if message[0] == "progress":
                     self.state.update(message[1])
-                    if self.state.get("downloaded_bytes") != last_bytes:
-                        last_bytes, last_moved = (
-                            self.state.get("downloaded_bytes"),
-                            time.monotonic(),
-                        )
+                    mark = (self.state.get("stage"), self.state.get("downloaded_bytes"))
+                    if mark != last_mark:
+                        last_mark, last_moved = mark, time.monotonic()
                     publisher.get().progress(self.job.event("progress", **self._frame()))
                     dirty = True
                 elif message[0] == "log":
@@ -217,7 +215,8 @@ class Supervisor:
                 return None, True
             if now > deadline:
                 return ("timeout",), False
-            if now - last_moved > settings.JOB_STALL_TIMEOUT:
+            stalling = self.state.get("stage") != "processing"  # ffmpeg reports no bytes
+            if stalling and now - last_moved > settings.JOB_STALL_TIMEOUT:
                 return ("stalled",), False
 
     def _frame(self) -> dict[str, Any]:
