@@ -2,6 +2,11 @@
 markdown table of the figures against the targets.
 
     .venv/bin/python -m bench [--mode embedded|redis|both] [--repeat 2] [--json FILE]
+        [--throughput] [--throughput-jobs 2000]
+
+``--throughput`` adds ``bench.throughput`` (no-op ``ping`` jobs) once per
+mode, after the other benchmarks: through the API in both modes, and in Redis
+mode also created in-process (``--via direct``); about 1 min per mode.
     .venv/bin/python -m bench.run_all ...   # the same
 """
 
@@ -11,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from bench import progress, submit
+from bench import progress, submit, throughput
 from bench.common import machine, modes_of, parse_args, write_json
 
 TARGETS = {"submit_p99": 30.0, "progress_p99": 25.0, "queued_to_running": 150.0}
@@ -166,13 +171,19 @@ def main(argv: list[str] | None = None) -> None:
         argv,
         **{
             "--repeat": {"type": int, "default": 1, "help": "runs per mode (the machine is noisy)"},
-            "--only": {"choices": ["submit", "progress"], "help": "run one benchmark only"},
+            "--only": {
+                "choices": ["submit", "progress", "throughput"],
+                "help": "run one benchmark only",
+            },
+            "--throughput": {"action": "store_true", "help": "also run bench.throughput"},
+            "--throughput-jobs": {"type": int, "default": 2000},
         },
     )
     info = machine()
     print(f"machine: {info}", flush=True)
     runs: list[dict[str, Any]] = []
-    for n in range(1, args.repeat + 1):
+    repeat = 0 if args.only == "throughput" else args.repeat
+    for n in range(1, repeat + 1):
         for mode in modes_of(args.mode):
             entry: dict[str, Any] = {"mode": mode, "run": n}
             for name, module in (("submit", submit), ("progress", progress)):
@@ -193,9 +204,24 @@ def main(argv: list[str] | None = None) -> None:
                 )
             runs.append(entry)
             write_json(args.json, {"machine": info, "runs": runs})
+    tp: list[dict[str, Any]] = []
+    if args.throughput or args.only == "throughput":
+        for mode in modes_of(args.mode):
+            for via in ("api", "direct") if mode == "redis" else ("api",):
+                t0 = time.monotonic()
+                try:
+                    result = throughput.run(mode, args.throughput_jobs, via)
+                except Exception as e:  # noqa: BLE001 - keep the other figures
+                    print(f"throughput [{mode}] via {via} failed: {type(e).__name__}: {e}")
+                    continue
+                tp.append(result)
+                print(throughput.report(result), f"\n  ({time.monotonic() - t0:.0f} s)", flush=True)
+    out = table(runs) if runs and args.only != "throughput" else ""
+    if tp:
+        out = (out + "\n\n" if out else "") + throughput.table(tp)
     print()
-    print(table(runs))
-    write_json(args.json, {"machine": info, "runs": runs, "table": table(runs)})
+    print(out)
+    write_json(args.json, {"machine": info, "runs": runs, "throughput": tp, "table": out})
 
 
 if __name__ == "__main__":

@@ -1,93 +1,468 @@
 """No-op job throughput, end to end: row created → claimed → finished.
 
-``ping`` jobs do nothing, so this measures the job system itself: the submit
-request, the broker, the claim, the log rows, the status events and the
-final write. Jobs are submitted through the API by many clients at once; the
-figures come from the job rows (created_at of the first to finished_at of the
-last), read with ``manage.py shell`` in the app's own environment.
+``ping`` jobs do nothing in the worker (``run_inline`` returns at once, no
+child process), so this measures the job system itself: the submit, the
+broker, the claim, the log rows, the status events and the final write.
+The figures come from the job rows (``created_at``, ``started_at`` = the
+claim, ``finished_at``), read straight from the app's database by the
+benchmark (SQLite file or PostgreSQL), so that polling costs no Django
+start-up.
+
+Two ways to create the jobs (``--via``):
+
+* ``api`` (default): ``--clients`` threads, each with its own keep-alive
+  ``httpx.Client``, ``POST /api/jobs {"kind": "ping"}`` back to back.
+* ``direct``: ``--submitters`` ``manage.py shell -c`` processes in the app's
+  environment, each calling ``Job.submit("ping", alice)`` in a loop, no HTTP.
+  This separates the job system's throughput from the submit path. Redis
+  mode only: in embedded mode the broker is in the ``serve`` process's
+  memory, and a separate process can not reach it (its jobs would never run).
+
+In Redis mode ``--workers`` ``manage.py worker`` processes run the jobs (the
+one ``LiveApp`` starts and ``--workers - 1`` more); in both modes
+``MVIDARR_DEFAULT_CONCURRENCY`` = ``--threads``, the threads per process on the
+``default`` queue where ``ping`` runs. ``/proc`` is sampled every 0.5 s for the
+CPU of every app process, the benchmark client, and PostgreSQL and Redis
+(shared with anything else on the machine).
 
     .venv/bin/python -m bench.throughput [--mode embedded|redis|both] [--jobs 2000]
-        [--clients 20] [--workers 2] [--threads 8]
+        [--via api|direct] [--clients 20] [--submitters 1] [--workers 2] [--threads 8]
+        [--shapes 1x8,2x8,4x4] [--backlog] [--profile /path/to/py-spy]
+
+``--backlog`` (Redis mode): stop the worker, create every job, then start the
+workers: the drain rate of the job system with nothing else creating jobs
+("from the first claim"). ``--profile`` records the first worker (or
+``serve``) for 12 s with py-spy into /tmp/bench-throughput-<mode>.txt.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
+import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 
-from bench.common import machine, modes_of, parse_args, running, write_json
+from bench.common import (
+    REPO,
+    ProcSampler,
+    log_errors,
+    machine,
+    modes_of,
+    parse_args,
+    running,
+    summarize,
+    write_json,
+)
 
-SUMMARY = """
-import json
-from django.db.models import Max, Min, Count
+TERMINAL = ("succeeded", "failed", "cancelled")
+
+DIRECT = """
+import json, time
+from django.contrib.auth import get_user_model
 from jobs.models import Job
-jobs = Job.objects.filter(kind="ping")
-agg = jobs.aggregate(first=Min("created_at"), last=Max("finished_at"), n=Count("pk"))
-done = jobs.filter(status="succeeded").count()
-lat = sorted((j.finished_at - j.created_at).total_seconds() * 1000
-             for j in jobs.filter(status="succeeded").only("created_at", "finished_at"))
-print(json.dumps({"n": agg["n"], "done": done,
-                  "span": (agg["last"] - agg["first"]).total_seconds() if done else None,
-                  "lat": lat}))
+owner = get_user_model().objects.get(username="alice")
+n = %d
+t0 = time.perf_counter()
+for _ in range(n):
+    Job.submit("ping", owner, label="Ping")
+print(json.dumps({"n": n, "seconds": time.perf_counter() - t0}))
 """
 
 
-def submit_all(app, total: int, clients: int) -> tuple[float, dict[int, int]]:
-    """Submit ``total`` ping jobs from ``clients`` threads; (seconds, status codes)."""
-    codes: dict[int, int] = {}
+# -- the job rows, read without Django ---------------------------------------------
+
+
+class JobRows:
+    """A plain connection to the app's database (SQLite in embedded mode,
+    PostgreSQL in Redis mode)."""
+
+    def __init__(self, app) -> None:
+        if getattr(app, "_pg_db", None):
+            import psycopg
+
+            self.conn = psycopg.connect(app.env["DATABASE_URL"], autocommit=True)
+            self.ph = "%s"
+        else:
+            import sqlite3
+
+            path = app.data_dir / "mvidarr.sqlite3"
+            self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+            self.ph = "?"
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _all(self, sql: str, args: tuple = ()) -> list[tuple]:
+        cur = self.conn.cursor()
+        cur.execute(sql.replace("%s", self.ph), args)
+        rows = cur.fetchall()
+        cur.close()
+        return rows
+
+    def finished(self) -> int:
+        return self._all(
+            "SELECT count(*) FROM jobs_job WHERE kind = %s AND status IN (%s, %s, %s)",
+            ("ping", *TERMINAL),
+        )[0][0]
+
+    def rows(self) -> list[tuple[str, float, float | None, float | None]]:
+        """(status, created, started, finished) as epoch seconds."""
+        return [
+            (status, _epoch(c), _epoch(s), _epoch(f))
+            for status, c, s, f in self._all(
+                "SELECT status, created_at, started_at, finished_at FROM jobs_job WHERE kind = %s",
+                ("ping",),
+            )
+        ]
+
+
+def _epoch(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite: naive UTC text
+        value = datetime.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value.timestamp()
+
+
+# -- PostgreSQL and Redis, for their CPU --------------------------------------------
+
+
+def _server_pids() -> dict[str, int]:
+    """The postmaster and redis-server (their CPU is context: they are shared)."""
+    found: dict[str, int] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        comm = raw[raw.find("(") + 1 : raw.rfind(")")]
+        ppid = int(raw[raw.rfind(")") + 2 :].split()[1])
+        if comm == "postgres" and ppid == 1:
+            found["postgres"] = int(name)
+        elif comm.startswith("redis-server"):
+            found["redis"] = int(name)
+    return found
+
+
+# -- submitting ---------------------------------------------------------------------------
+
+
+def submit_api(app, total: int, clients: int) -> dict[str, Any]:
+    """``total`` POST /api/jobs from ``clients`` threads, back to back."""
+    codes: dict[str, int] = {}
+    latencies: list[float] = []
+    lock = threading.Lock()
+    share = [total // clients + (1 if i < total % clients else 0) for i in range(clients)]
+    barrier = threading.Barrier(clients)
 
     def one_client(n: int) -> None:
-        with httpx.Client(base_url=app.base_url, headers={"X-Api-Key": app.keys["alice"]}) as c:
+        mine: list[float] = []
+        mine_codes: dict[str, int] = {}
+        with app.client("alice") as c:
+            c.get("/api/jobs", params={"limit": 1})  # open the connection
+            barrier.wait(30)
             for _ in range(n):
-                code = c.post("/api/jobs", json={"kind": "ping"}, timeout=30).status_code
-                codes[code] = codes.get(code, 0) + 1
+                t0 = time.perf_counter()
+                try:
+                    code = str(c.post("/api/jobs", json={"kind": "ping"}, timeout=30).status_code)
+                except httpx.HTTPError as e:
+                    code = type(e).__name__
+                mine.append((time.perf_counter() - t0) * 1000)
+                mine_codes[code] = mine_codes.get(code, 0) + 1
+        with lock:
+            latencies.extend(mine)
+            for k, v in mine_codes.items():
+                codes[k] = codes.get(k, 0) + v
 
-    started = time.monotonic()
-    share = [total // clients + (1 if i < total % clients else 0) for i in range(clients)]
+    t0 = time.monotonic()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(one_client, share))
-    return time.monotonic() - started, codes
-
-
-def percentile(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(len(values) * q / 100))] if values else float("nan")
-
-
-def run(mode: str, total: int, clients: int, workers: int, threads: int) -> dict[str, Any]:
-    env = {"MVIDARR_DEFAULT_CONCURRENCY": str(threads)}
-    with running(mode, extra_env=env) as (app, _media):
-        for n in range(2, workers + 1 if mode == "redis" else 1):
-            app.start_process(f"worker{n}", "worker")
-        time.sleep(1)
-        submit_seconds, codes = submit_all(app, total, clients)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            summary = json.loads(app.manage("shell", "-c", SUMMARY).splitlines()[-1])
-            if summary["done"] >= total:
-                break
-            time.sleep(1)
-    lat = summary.pop("lat")
-    result = {
-        "mode": mode,
-        "jobs": total,
-        "done": summary["done"],
+    seconds = time.monotonic() - t0
+    return {
+        "seconds": round(seconds, 2),
+        "per_s": round(total / seconds, 1),
         "codes": codes,
-        "workers": workers if mode == "redis" else 1,
-        "threads": threads,
-        "submits_per_s": round(total / submit_seconds, 1),
-        "jobs_per_s": round(summary["done"] / summary["span"], 1) if summary["span"] else None,
-        "created_to_finished_ms": {
-            "p50": round(percentile(lat, 50), 1),
-            "p99": round(percentile(lat, 99), 1),
-        },
+        "latency": summarize(latencies),
     }
-    print(json.dumps(result), file=sys.stderr)
+
+
+def submit_direct(app, total: int, submitters: int) -> dict[str, Any]:
+    """``total`` Job.submit("ping") calls from ``submitters`` shell processes."""
+    share = [total // submitters + (1 if i < total % submitters else 0) for i in range(submitters)]
+    t0 = time.monotonic()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "shell", "-c", DIRECT % n],
+            cwd=REPO,
+            env=app.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in share
+    ]
+    outs = []
+    for p in procs:
+        try:
+            out, err = p.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        if p.returncode:
+            raise RuntimeError(f"direct submitter failed:\n{err[-2000:]}")
+        outs.append(json.loads(out.splitlines()[-1]))
+    seconds = time.monotonic() - t0
+    loop = max(o["seconds"] for o in outs)
+    return {
+        "seconds": round(seconds, 2),  # with the processes' Django start-up
+        "loop_seconds": round(loop, 2),
+        "per_s": round(total / loop, 1),  # the submit loops alone
+        "codes": {},
+    }
+
+
+# -- one run --------------------------------------------------------------------------------
+
+
+def _wait_workers(app, names: list[str], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    for name in names:
+        while "Worker ready" not in app.log(name):
+            if app.procs[name].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start:\n{app.log(name)}")
+            time.sleep(0.1)
+    time.sleep(0.5)  # let the consumers connect
+
+
+def run(
+    mode: str,
+    jobs: int = 2000,
+    via: str = "api",
+    clients: int = 20,
+    submitters: int = 1,
+    workers: int = 2,
+    threads: int = 8,
+    timeout: float = 90.0,
+    backlog: bool = False,
+    profile: str | None = None,
+) -> dict[str, Any]:
+    if via == "direct" and mode != "redis":
+        raise ValueError(
+            "--via direct needs Redis mode: in embedded mode the broker lives in"
+            " serve's memory, out of reach of another process"
+        )
+    if backlog and mode != "redis":
+        raise ValueError("--backlog needs Redis mode (separate worker processes)")
+    workers = workers if mode == "redis" else 1
+    env = {"MVIDARR_DEFAULT_CONCURRENCY": str(threads)}
+    started = time.monotonic()
+    with running(mode, extra_env=env) as (app, _media):
+        names = [f"worker{n}" for n in range(2, workers + 1)]
+        if backlog:  # no worker while the jobs are created: they pile up in Redis
+            app.stop_process("worker")
+            names = ["worker", *names]
+            sub = _submit(app, via, jobs, clients, submitters)
+        for name in names:
+            app.start_process(name, "worker")
+        if mode == "redis":
+            _wait_workers(app, ["worker", *names] if not backlog else names)
+        roots = {name: proc.pid for name, proc in app.procs.items()}
+        roots["bench_client"] = os.getpid()
+        servers = _server_pids()
+        roots.update(servers)
+        db = JobRows(app)
+        spy = None
+        try:
+            with ProcSampler(roots, tree={"postgres"} & set(servers)) as sampler:
+                if profile:  # py-spy on the first worker (or serve) while the jobs run
+                    target = app.procs["worker" if mode == "redis" else "serve"].pid
+                    spy = subprocess.Popen(
+                        [
+                            profile,
+                            "record",
+                            "-p",
+                            str(target),
+                            "-d",
+                            "12",
+                            "-r",
+                            "50",
+                            "-f",
+                            "raw",
+                            "-o",
+                            f"/tmp/bench-throughput-{mode}.txt",
+                            "--nonblocking",
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                if not backlog:
+                    sub = _submit(app, via, jobs, clients, submitters)
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline and db.finished() < jobs:
+                    time.sleep(0.25)
+            rows = db.rows()
+        finally:
+            db.close()
+            if spy is not None:
+                spy.wait(30)
+        errors = log_errors(app)
+    return summarize_rows(
+        rows,
+        {
+            "mode": mode,
+            "via": via,
+            "backlog": backlog,
+            "jobs": jobs,
+            "clients": clients if via == "api" else submitters,
+            "workers": workers,
+            "threads": threads,
+            "submit": sub,
+            "log_errors": errors,
+            "processes": sampler.report(),
+            "seconds": round(time.monotonic() - started, 1),
+        },
+    )
+
+
+def _submit(app, via: str, jobs: int, clients: int, submitters: int) -> dict[str, Any]:
+    if via == "api":
+        return submit_api(app, jobs, clients)
+    return submit_direct(app, jobs, submitters)
+
+
+def summarize_rows(rows: list[tuple], result: dict[str, Any]) -> dict[str, Any]:
+    statuses: dict[str, int] = {}
+    for status, *_ in rows:
+        statuses[status] = statuses.get(status, 0) + 1
+    done = [(c, s, f) for status, c, s, f in rows if status == "succeeded" and s and f]
+    created = sorted(c for _, c, _, _ in rows)
+    first_start = min((s for _, s, _ in done), default=None)
+    finished = sorted(f for _, _, f in done)
+    n = len(done)
+    span = (finished[-1] - created[0]) if done else None
+    # The rate once it has settled: finishes between the 10th and 90th percentile.
+    lo, hi = int(n * 0.1), int(n * 0.9) - 1
+    steady = (
+        (hi - lo) / (finished[hi] - finished[lo])
+        if n >= 20 and finished[hi] > finished[lo]
+        else None
+    )
+    result.update(
+        {
+            "statuses": statuses,
+            "done": n,
+            "span_s": round(span, 2) if span else None,
+            "jobs_per_s": round(n / span, 1) if span else None,
+            "steady_jobs_per_s": round(steady, 1) if steady else None,
+            # From the first claim: the drain rate of a backlog (--backlog).
+            "drain_jobs_per_s": round(n / (finished[-1] - first_start), 1)
+            if done and finished[-1] > first_start
+            else None,
+            "created_per_s": round(len(created) / (created[-1] - created[0]), 1)
+            if len(created) > 1 and created[-1] > created[0]
+            else None,
+            "created_to_started": summarize([(s - c) * 1000 for c, s, _ in done]),
+            "started_to_finished": summarize([(f - s) * 1000 for _, s, f in done]),
+            "created_to_finished": summarize([(f - c) * 1000 for c, _, f in done]),
+        }
+    )
     return result
+
+
+# -- reporting ---------------------------------------------------------------------------------
+
+
+def _cpu(p: dict[str, Any], key: str) -> float:
+    return p.get(key, {}).get("cpu_mean", 0.0)
+
+
+def cpu_summary(result: dict[str, Any]) -> str:
+    """Mean CPU % of the submit side, the workers, PostgreSQL and Redis."""
+    p = result["processes"]
+    workers = sum(_cpu(p, k) for k in p if k.startswith("worker") and k.endswith(".main"))
+    parts = [f"serve {_cpu(p, 'serve.main'):.0f}"]
+    if result["mode"] == "redis":
+        parts.append(f"workers {workers:.0f}")
+    parts.append(f"client {_cpu(p, 'bench_client.main'):.0f}")
+    pg = _cpu(p, "postgres.main") + _cpu(p, "postgres.children")
+    if result["mode"] == "redis":
+        parts += [f"PG {pg:.0f}", f"Redis {_cpu(p, 'redis.main'):.0f}"]
+    return ", ".join(parts)
+
+
+def report(result: dict[str, Any]) -> str:
+    sub = result["submit"]
+    busy = result["processes"].get("system", {}).get("cpu_busy_pct_of_all_cores")
+    lines = [
+        f"throughput [{result['mode']}] via {result['via']}"
+        + (" (backlog first)" if result.get("backlog") else "")
+        + f", {result['workers']} worker(s)"
+        f" × {result['threads']} threads, {result['jobs']} ping jobs:",
+        f"  submitted in {sub['seconds']} s ({sub['per_s']}/s"
+        + (f", codes {sub['codes']}" if sub.get("codes") else "")
+        + ")"
+        + (
+            f"; submit latency p50/p99 {sub['latency']['p50']}/{sub['latency']['p99']} ms"
+            if sub.get("latency")
+            else ""
+        ),
+        f"  rows {result['statuses']}; {result['done']} succeeded in {result['span_s']} s:"
+        f" {result['jobs_per_s']} jobs/s (steady {result['steady_jobs_per_s']}/s,"
+        f" from the first claim {result['drain_jobs_per_s']}/s),"
+        f" rows created at {result['created_per_s']}/s",
+        f"  created→started  p50/p99 {result['created_to_started'].get('p50')}"
+        f"/{result['created_to_started'].get('p99')} ms",
+        f"  started→finished p50/p99 {result['started_to_finished'].get('p50')}"
+        f"/{result['started_to_finished'].get('p99')} ms",
+        f"  created→finished p50/p99 {result['created_to_finished'].get('p50')}"
+        f"/{result['created_to_finished'].get('p99')} ms",
+        f"  CPU % mean: {cpu_summary(result)}; machine {busy}% busy",
+    ]
+    lines += [f"  log: {n} x {line}" for line, n in result["log_errors"].items()]
+    return "\n".join(lines)
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    head = (
+        "| mode | via | workers × threads | jobs done | submits/s |"
+        " jobs/s (steady; from 1st claim) |"
+        " created→started p50 / p99 (ms) | created→finished p50 / p99 (ms) |"
+        " CPU % mean | machine busy % |"
+    )
+    lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
+    for r in results:
+        a, b = r["created_to_started"], r["created_to_finished"]
+        busy = r["processes"].get("system", {}).get("cpu_busy_pct_of_all_cores")
+        via = r["via"] + (" backlog" if r.get("backlog") else "")
+        lines.append(
+            f"| {r['mode']} | {via} | {r['workers']} × {r['threads']} |"
+            f" {r['done']}/{r['jobs']} | {r['submit']['per_s']} |"
+            f" {r['jobs_per_s']} ({r['steady_jobs_per_s']}; {r.get('drain_jobs_per_s')}) |"
+            f" {a.get('p50', '–')} / {a.get('p99', '–')} |"
+            f" {b.get('p50', '–')} / {b.get('p99', '–')} | {cpu_summary(r)} | {busy} |"
+        )
+    return "\n".join(lines)
+
+
+def parse_shapes(text: str) -> list[tuple[int, int]]:
+    """ "1x8,2x8,4x4" -> [(1, 8), (2, 8), (4, 4)]"""
+    out = []
+    for part in text.split(","):
+        w, t = part.lower().split("x")
+        out.append((int(w), int(t)))
+    return out
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -96,24 +471,48 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         argv,
         **{
             "--jobs": {"type": int, "default": 2000},
-            "--clients": {"type": int, "default": 20},
+            "--via": {"choices": ["api", "direct", "both"], "default": "api"},
+            "--clients": {"type": int, "default": 20, "help": "API client threads"},
+            "--submitters": {"type": int, "default": 1, "help": "direct submit processes"},
             "--workers": {"type": int, "default": 2, "help": "worker processes (redis mode)"},
             "--threads": {"type": int, "default": 8, "help": "default-queue threads per process"},
+            "--shapes": {"help": "redis mode: workers×threads to try, e.g. 1x8,2x8,4x4"},
+            "--timeout": {"type": float, "default": 90.0, "help": "seconds to wait for the jobs"},
+            "--backlog": {
+                "action": "store_true",
+                "help": "redis mode: create every job with no worker running, then start"
+                " the workers: the job system's drain rate without the submit side",
+            },
+            "--profile": {"metavar": "PY_SPY", "help": "py-spy binary: record the worker 12 s"},
         },
     )
-    results = [
-        run(m, args.jobs, args.clients, args.workers, args.threads) for m in modes_of(args.mode)
-    ]
-    print(
-        "| mode | workers × threads | jobs | submits/s | jobs/s | created→finished p50 / p99 (ms) |"
-    )
-    print("|---|---|---|---|---|---|")
-    for r in results:
-        lat = r["created_to_finished_ms"]
-        print(
-            f"| {r['mode']} | {r['workers']} × {r['threads']} | {r['done']}/{r['jobs']} | "
-            f"{r['submits_per_s']} | {r['jobs_per_s']} | {lat['p50']} / {lat['p99']} |"
-        )
+    print(f"machine: {machine()}", flush=True)
+    vias = ("api", "direct") if args.via == "both" else (args.via,)
+    results = []
+    for mode in modes_of(args.mode):
+        shapes = parse_shapes(args.shapes) if args.shapes and mode == "redis" else None
+        for via in vias:
+            if via == "direct" and mode != "redis":
+                print("skipped: --via direct in embedded mode (the broker is in serve's memory)")
+                continue
+            for workers, threads in shapes or [(args.workers, args.threads)]:
+                result = run(
+                    mode,
+                    args.jobs,
+                    via,
+                    args.clients,
+                    args.submitters,
+                    workers,
+                    threads,
+                    args.timeout,
+                    backlog=args.backlog,
+                    profile=args.profile,
+                )
+                result["loadavg_after"] = machine()["loadavg"]
+                print(report(result), flush=True)
+                results.append(result)
+    print()
+    print(table(results))
     write_json(args.json, {"machine": machine(), "results": results})
     return results
 

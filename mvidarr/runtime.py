@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from multiprocessing import forkserver
 
 import dramatiq
 from django.conf import settings
@@ -41,6 +42,8 @@ def start_workers() -> list[Worker]:
     threading.Thread(
         target=beat_forever, args=(_beat_stop,), name="worker-beat", daemon=True
     ).start()
+    # Start the job forkserver (it preloads yt-dlp) now, not on the first job.
+    threading.Thread(target=forkserver.ensure_running, name="forkserver", daemon=True).start()
     logger.info(
         "Workers started: %s", ", ".join(f"{q}×{n}" for q, n in settings.QUEUE_CONCURRENCY.items())
     )

@@ -152,7 +152,12 @@ if database_url := envstr("DATABASE_URL"):
     if "postgresql" in DATABASES["default"]["ENGINE"]:
         # Under ASGI every request may run on another thread, so Django's
         # per-thread persistent connections pile up; a pool shares a few.
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 20}
+        # Every worker thread may hold one during a job; the rest is for requests.
+        pool_size = sum(QUEUE_CONCURRENCY.values()) + 12
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": pool_size,
+        }
 else:
     DATABASES = {
         "default": {
@@ -192,7 +197,10 @@ STATIC_ROOT = DATA_DIR / "static"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
 if EMBEDDED:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # A socket's queue must hold a burst of many jobs' events: a full one drops them.
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
     _broker = {"BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}}
 else:
     from redis.asyncio.retry import Retry
@@ -211,7 +219,7 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [_redis_host], "capacity": 500, "expiry": 30},
+            "CONFIG": {"hosts": [_redis_host], "capacity": 1000, "expiry": 30},
         }
     }
     _broker = {"BROKER": "dramatiq.brokers.redis.RedisBroker", "OPTIONS": {"url": REDIS_URL}}
