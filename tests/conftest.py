@@ -39,6 +39,14 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture
+def first_run(db, monkeypatch):
+    """No account exists yet (and the middleware has not seen one)."""
+    from mvidarr import middleware
+
+    monkeypatch.setattr(middleware, "_has_users", False)
+
+
+@pytest.fixture
 def users(db, django_user_model):
     """alice and bob (ordinary users) and staff, in the test database."""
     from tests.live import PASSWORD

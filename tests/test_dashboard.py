@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from jobs.models import Job, PausedQueue, WorkerBeat
 from jobs.views import activity_context
-from tests.test_pages import HTMX, job_of, row_html, section, video_of
+from tests.pagekit import HTMX, job_of, row_html, section, video_of
 from videos.models import Video
 from videos.tasks import start_bulk_download
 

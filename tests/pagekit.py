@@ -1,0 +1,35 @@
+"""Shared pieces of the in-process page tests."""
+
+from __future__ import annotations
+
+import uuid
+
+from jobs.models import Job
+from videos.models import Video
+
+HTMX = {"HX-Request": "true"}
+PAGES = ["/", "/activity/", "/?status=failed"]
+
+
+def video_of(user, title="Song", **fields) -> Video:
+    fields.setdefault("url", f"https://videos.example.com/watch?v={uuid.uuid4().hex}")
+    return Video.objects.create(owner=user, title=title, **fields)
+
+
+def job_of(user, video=None, status="queued", kind="download_video", **fields) -> Job:
+    if video is not None:
+        fields.setdefault("subject", video.subject)
+        fields.setdefault("label", video.label)
+        fields.setdefault("params", {"video_id": video.pk})
+    return Job.objects.create(kind=kind, owner=user, status=status, **fields)
+
+
+def section(html: str, name: str) -> str:
+    """The HTML of <section id="name"> on the Activity page."""
+    start = html.index(f'<section id="{name}"')
+    return html[start : html.index("</section>", start)]
+
+
+def row_html(html: str, element_id: str) -> str:
+    start = html.index(f'id="{element_id}"')
+    return html[start : html.index("</article>", start)]
