@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 import dramatiq
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from dramatiq.middleware import Shutdown
 
 from jobs import child, family, publisher
@@ -116,7 +116,9 @@ def run_attempt(job_id: str) -> None:
         job.requeue("The worker shut down during this job")
     except Exception as e:
         logger.exception("Job %s failed inside the supervisor", job_id)
-        job.mark_failed(f"Internal error: {type(e).__name__}: {e}", "internal")
+        # A database hiccup (a deadlock, a lost connection) is worth another try.
+        transient = isinstance(e, OperationalError)
+        job.retry_or_fail(f"Internal error: {type(e).__name__}: {e}", "internal", transient)
     finally:
         # A job queued again keeps its partial download, so the next attempt resumes.
         if not Job.objects.filter(pk=job.pk, status="queued").exists():

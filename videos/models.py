@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from jobs.models import Job
@@ -111,8 +111,24 @@ class Video(models.Model):
         self.thumbnail_url = (info.get("thumbnail") or self.thumbnail_url or "")[:2048]
         self.source_id = (info.get("id") or self.source_id)[:200]
         self.metadata = info
-        self.save()
-        Job.objects.active().filter(subject=self.subject).update(label=self.label)
+        # Only these fields: a download finishing at the same time sets the status.
+        self.save(
+            update_fields=[
+                "title",
+                "artist",
+                "duration",
+                "thumbnail_url",
+                "source_id",
+                "metadata",
+                "updated_at",
+            ]
+        )
+        # After the commit: inside a job's transaction, touching the other
+        # jobs' rows of this video could deadlock with their own transactions.
+        label, subject = self.label, self.subject
+        transaction.on_commit(
+            lambda: Job.objects.active().filter(subject=subject).update(label=label)
+        )
 
     def library_path(self, ext: str) -> Path:
         """``Artist/Artist - Title [id].ext`` under the library; never user-chosen.
@@ -142,7 +158,7 @@ class Video(models.Model):
         self.duration = duration or self.duration
         self.status = self.Status.DOWNLOADED
         self.error = ""
-        self.save()
+        self.save(update_fields=["file", "file_size", "duration", "status", "error", "updated_at"])
 
     def mark_downloading(self) -> None:
         Video.objects.filter(pk=self.pk).update(status=self.Status.DOWNLOADING, error="")
