@@ -12,8 +12,7 @@ test: $(VENV)/.test
 	bash scripts/test.sh $(ARGS)
 
 lint: $(VENV)/.test
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	VENV=$(VENV) bash scripts/lint.sh
 
 bench: $(VENV)/.test
 	$(PY) -m bench

@@ -5,6 +5,7 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mvidarr.settings")
+    # After the settings module is chosen, as Django's own manage.py does.
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

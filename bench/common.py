@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import threading
@@ -20,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 from bench.sampling import ProcSampler, read  # noqa: F401  (ProcSampler re-exported)
-from tests.live import LiveApp
+from tests.live import POSTGRES_URL, LiveApp
 from tests.media import MediaServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -168,7 +170,6 @@ def wait_idle(client: httpx.Client, timeout: float = 30.0) -> bool:
 def log_errors(app: LiveApp) -> dict[str, int]:
     """How often each exception (the last line of a traceback) or ERROR line
     appears in the app's process logs; a benchmark shows them with its figures."""
-    import re
 
     counts: dict[str, int] = {}
     for name in ("serve", "worker", "scheduler"):
@@ -211,10 +212,6 @@ class PgConnections:
             self._thread.join(5)
 
     def _run(self) -> None:
-        import psycopg
-
-        from tests.live import POSTGRES_URL
-
         try:
             with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as conn:
                 self.max_connections = int(conn.execute("SHOW max_connections").fetchone()[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from typing import Any
@@ -73,8 +74,6 @@ class ProcSampler:
         self._seen_first = False
 
     def __enter__(self) -> ProcSampler:
-        import multiprocessing
-
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(

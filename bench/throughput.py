@@ -40,6 +40,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -48,6 +49,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import psycopg
 
 from bench.common import (
     REPO,
@@ -86,13 +88,9 @@ class JobRows:
 
     def __init__(self, app) -> None:
         if getattr(app, "_pg_db", None):
-            import psycopg
-
             self.conn = psycopg.connect(app.env["DATABASE_URL"], autocommit=True)
             self.ph = "%s"
         else:
-            import sqlite3
-
             path = app.data_dir / "mvidarr.sqlite3"
             self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
             self.ph = "?"

@@ -37,7 +37,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected jobs")
     def cancel_jobs(self, request, queryset) -> None:
-        cancelled = sum(job.cancel() for job in queryset.filter(status__in=("queued", "running")))
+        cancelled = sum(job.cancel() for job in queryset.active())
         self.message_user(request, f"Cancelled {cancelled} job(s).", messages.SUCCESS)
 
     @admin.action(description="Retry selected jobs (failed or cancelled)")

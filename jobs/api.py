@@ -1,18 +1,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from jobs.models import DOWNLOADS, Job, PausedQueue
+from jobs import kinds, pause
+from jobs.models import Job
 from jobs.stats import stats_for
 
 router = Router(tags=["jobs"])
+
+
+class JobIn(Schema):
+    kind: Literal[tuple(kinds.startable())]  # the kinds registered when the URLs load
+    url: str = ""
+    title: str = Field("", max_length=300)
+    artist: str = Field("", max_length=200)
 
 
 class ProgressOut(Schema):
@@ -53,6 +61,19 @@ def get_job_for_user(request: HttpRequest, job_id: UUID) -> Job:
     return get_object_or_404(Job.objects.for_user(request.auth), pk=job_id)
 
 
+@router.post("/jobs", response={202: JobOut})
+def create_job(request: HttpRequest, data: JobIn):
+    """Start a job. ``download_video`` and ``extract_video_info`` add the URL
+    to your library if needed; ``download_playlist`` adds each video of a
+    playlist, feed or channel; ``ping`` needs no URL and does nothing: it
+    checks the pipeline."""
+    try:
+        job = kinds.get(data.kind).start(request.auth, data.dict())
+    except kinds.Refused as e:
+        raise HttpError(400, str(e)) from None
+    return Status(202, job.to_dict())
+
+
 @router.get("/jobs", response=list[JobOut])
 def list_jobs(request: HttpRequest, status: str = "", kind: str = "", limit: int = 100):
     """Jobs, newest first."""
@@ -78,7 +99,7 @@ def job_log(request: HttpRequest, job_id: UUID):
 def cancel_job(request: HttpRequest, job_id: UUID):
     """Queued jobs are cancelled at once; running ones stop within 2 s."""
     job = get_job_for_user(request, job_id)
-    if not job.cancel() and job.status != "cancelled":
+    if not job.cancel() and job.status != Job.Status.CANCELLED:
         raise HttpError(409, f"The job has already {job.status}.")
     job.refresh_from_db()
     return Status(202, job.to_dict())
@@ -99,30 +120,25 @@ class QueueOut(Schema):
     paused_at: datetime | None = None
 
 
-def _queue_state() -> dict:
-    pause = PausedQueue.objects.filter(queue=DOWNLOADS).first()
-    return {"paused": pause is not None, "paused_at": pause.paused_at if pause else None}
-
-
 @router.get("/queue", response=QueueOut, tags=["queue"])
 def queue_state(request: HttpRequest):
     """Whether downloads are paused."""
-    return _queue_state()
+    return pause.state()
 
 
 @router.post("/queue/pause", response=QueueOut, tags=["queue"])
 def pause_queue(request: HttpRequest):
     """Hold queued downloads (staff only); running ones finish."""
     _require_staff(request)
-    PausedQueue.pause(DOWNLOADS)
-    return _queue_state()
+    pause.pause()
+    return pause.state()
 
 
 @router.post("/queue/resume", response=QueueOut, tags=["queue"])
 def resume_queue(request: HttpRequest):
     _require_staff(request)
-    PausedQueue.resume(DOWNLOADS)
-    return _queue_state()
+    pause.resume()
+    return pause.state()
 
 
 def _require_staff(request: HttpRequest) -> None:

@@ -22,7 +22,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocke
 from django.template.loader import render_to_string
 
 from jobs import publisher
-from jobs.models import Job
+from jobs.models import Job, Status
+from jobs.views import activity_context
 
 MAX_SUBSCRIPTIONS = 500
 # The Activity page redraws its lists at most this often (seconds).
@@ -168,8 +169,8 @@ class UiConsumer(_JobEvents, AsyncWebsocketConsumer):
         if self.page == "job" and frame["job_id"] != self.job_id:
             return
         if frame["type"] == "progress":
-            job = {**frame, "id": frame["job_id"], "status": "running"}
-            await self.send(render_to_string("jobs/activity.html#job-progress", {"job": job}))
+            job = {**frame, "id": frame["job_id"], "status": Status.RUNNING}
+            await self.send(render_to_string("jobs/_progress.html", {"job": job}))
         elif self.page == "activity":
             # The whole list is redrawn: coalesce a burst of changes into one.
             if not self.redraw_pending:
@@ -212,6 +213,4 @@ class UiConsumer(_JobEvents, AsyncWebsocketConsumer):
 
 
 def _render_activity(user) -> str:
-    from jobs.views import activity_context
-
     return render_to_string("jobs/activity.html#live", activity_context(user))

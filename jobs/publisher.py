@@ -26,6 +26,8 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from jobs.status import ACTIVE
+
 logger = logging.getLogger(__name__)
 
 MIN_INTERVAL = 0.25
@@ -105,7 +107,7 @@ class Publisher:
         if timer := self._timers.pop(job_id, None):
             timer.cancel()
         self._flush(job_id)
-        if event["frame"]["status"] not in ("queued", "running"):
+        if event["frame"]["status"] not in ACTIVE:
             self._last_sent.pop(job_id, None)
         self._queue_send(event)
 

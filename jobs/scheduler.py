@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-import dramatiq
+import redis
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from jobs.family import settle
-from jobs.models import FINISHED, WORKER_NAME, Job, ScheduledTask
+from jobs import broker
+from jobs.models import WORKER_NAME, Job, ScheduledTask, Status, WorkerBeat
 
 logger = logging.getLogger(__name__)
 
@@ -38,33 +38,53 @@ class Periodic:
     outcome: str  # "{}" is replaced by what fn returns
 
 
-TASKS: dict[str, Periodic] = {}
+PERIODIC: dict[str, Periodic] = {}
 
 
 def periodic(name: str, every: Callable[[], float], outcome: str):
     def register(fn: Callable[[], int]) -> Callable[[], int]:
-        TASKS[name] = Periodic(fn, every, outcome)
+        PERIODIC[name] = Periodic(fn, every, outcome)
         return fn
 
     return register
 
 
-@periodic("watchdog", lambda: min(15, settings.JOB_STALE_AFTER / 3), "{} job(s) recovered")
+@periodic("watchdog", lambda: min(3, settings.WORKER_DEAD_AFTER / 3), "{} job(s) recovered")
 def watchdog() -> int:
-    """Requeue (or fail, when out of attempts) running jobs with a stale heartbeat."""
+    """Queue again (or fail, when out of attempts) the running jobs whose
+    worker is gone.
+
+    1. A worker process records a beat every couple of seconds. A running job
+       whose worker has not beaten for ``MVIDARR_WORKER_DEAD_AFTER`` (and whose
+       own heartbeat is as old) lost its worker: recovered within seconds.
+    2. Failing that, any running job whose own heartbeat is older than
+       ``MVIDARR_JOB_STALE_AFTER`` is recovered (a hung supervisor thread).
+    A worker that still beats keeps its jobs.
+    """
+    dead_cutoff = timezone.now() - timedelta(seconds=settings.WORKER_DEAD_AFTER)
+    alive = WorkerBeat.objects.filter(seen_at__gte=dead_cutoff).values("name")
+    orphans = (
+        Job.objects.filter(status=Status.RUNNING, heartbeat_at__lt=dead_cutoff)
+        .exclude(is_parent=True, stage="waiting")
+        .exclude(worker__in=alive)
+    )
     count = 0
-    for job in Job.objects.stale():
-        if job.requeue("Worker stopped responding"):
+    for job in (orphans | Job.objects.stale()).distinct():
+        if job.requeue("Its worker stopped responding"):
             count += 1
     if count:
         logger.warning("Watchdog recovered %d job(s) from dead workers", count)
-    # A parent is settled by its children; this catches one whose last child
-    # finished on a worker that died before it could settle it.
-    for parent_id in Job.objects.filter(
-        status="running", is_parent=True, stage="waiting"
-    ).values_list("pk", flat=True):
-        settle(parent_id)
     return count
+
+
+@periodic("settle_parents", lambda: 15, "{} waiting parent(s) checked")
+def settle_parents() -> int:
+    """A parent is settled by its children; this catches one whose last child
+    finished on a worker that died before it could settle it."""
+    parents = list(Job.objects.waiting_parents().values_list("pk", flat=True))
+    for parent_id in parents:
+        Job.settle(parent_id)
+    return len(parents)
 
 
 @periodic("reconciler", lambda: min(30, settings.JOB_RESEND_AFTER / 2), "{} job(s) re-sent")
@@ -72,33 +92,21 @@ def reconcile(everything: bool = False) -> int:
     """Re-send queued jobs whose broker message is lost. The claim makes a
     needless re-send harmless; ``everything`` is for an embedded-mode start,
     where the in-memory broker began empty."""
-    jobs = Job.objects.filter(status="queued") if everything else Job.objects.unclaimed()
-    count = 0
-    for job in jobs.iterator():
-        if everything or not _in_broker(job):
-            job.enqueue()
-            count += 1
-    if count:
-        logger.info("Reconciler re-sent %d queued job(s)", count)
-    return count
-
-
-def _in_broker(job: Job) -> bool:
-    broker = dramatiq.get_broker()
-    client = getattr(broker, "client", None)
-    if client is None or not job.message_id:
-        return False
-    ns = broker.namespace
-    return any(
-        client.hexists(f"{ns}:{queue}.msgs", job.message_id)
-        for queue in (job.queue, f"{job.queue}.DQ")
-    )
+    jobs = list(Job.objects.filter(status=Status.QUEUED) if everything else Job.objects.unclaimed())
+    if not everything and jobs:
+        held = broker.held_job_ids({job.queue for job in jobs})
+        jobs = [job for job in jobs if held is None or str(job.pk) not in held]
+    for job in jobs:
+        job.enqueue()
+    if jobs:
+        logger.info("Reconciler re-sent %d queued job(s)", len(jobs))
+    return len(jobs)
 
 
 def recover_after_restart() -> None:
     """Embedded mode only: this process is the only worker, so anything this
     host left running died with the previous process."""
-    for job in Job.objects.filter(status="running", worker=WORKER_NAME):
+    for job in Job.objects.filter(status=Status.RUNNING, worker__startswith=f"{WORKER_NAME}:"):
         job.requeue("MVidarr restarted during this job")
     reconcile(everything=True)
 
@@ -107,13 +115,13 @@ def recover_after_restart() -> None:
 def prune_history() -> int:
     """Delete jobs (and their logs) finished more than MVIDARR_HISTORY_DAYS ago."""
     cutoff = timezone.now() - timedelta(days=settings.JOB_HISTORY_DAYS)
-    old = Job.objects.filter(status__in=FINISHED, finished_at__lt=cutoff, parent__isnull=True)
+    old = Job.objects.finished().filter(finished_at__lt=cutoff, parent__isnull=True)
     return old.delete()[1].get("jobs.Job", 0)
 
 
 def run_due() -> None:
     """Run every task whose time has come (or that was asked to run now)."""
-    for name, task in TASKS.items():
+    for name, task in PERIODIC.items():
         now = timezone.now()
         state, _ = ScheduledTask.objects.get_or_create(
             name=name, defaults={"interval": task.every(), "next_run_at": now}
@@ -153,8 +161,6 @@ def run_forever(stop: threading.Event, lock: bool) -> None:
 
 
 def _redis():
-    import redis
-
     return redis.Redis.from_url(settings.REDIS_URL)
 
 

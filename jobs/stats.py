@@ -8,19 +8,17 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
-from jobs.models import Job, PausedQueue, WorkerBeat
-
-STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+from jobs.models import ACTIVE, ALL, Job, PausedQueue, Status, WorkerBeat
 
 
 def stats_for(user) -> dict[str, Any]:
     jobs = Job.objects.for_user(user)
     now = timezone.now()
-    by_status = dict.fromkeys(STATUSES, 0)
+    by_status = dict.fromkeys(ALL, 0)
     by_queue: dict[str, dict[str, int]] = {}
     for row in jobs.values("queue", "status").annotate(n=Count("pk")):
         by_status[row["status"]] += row["n"]
-        if row["status"] in ("queued", "running"):
+        if row["status"] in ACTIVE:
             by_queue.setdefault(row["queue"], {"queued": 0, "running": 0})[row["status"]] = row["n"]
     workers = [
         {"name": w.name, "queues": w.queues, "started_at": w.started_at, "seen_at": w.seen_at}
@@ -32,11 +30,11 @@ def stats_for(user) -> dict[str, Any]:
         "workers": workers,
         "throughput": {
             "succeeded_last_hour": jobs.filter(
-                status="succeeded", finished_at__gte=now - timedelta(hours=1)
+                status=Status.SUCCEEDED, finished_at__gte=now - timedelta(hours=1)
             ).count()
         },
         "failed_last_24h": jobs.filter(
-            status="failed", finished_at__gte=now - timedelta(hours=24)
+            status=Status.FAILED, finished_at__gte=now - timedelta(hours=24)
         ).count(),
         "paused_queues": list(PausedQueue.objects.values_list("queue", flat=True)),
     }
@@ -64,6 +62,6 @@ def queue_capacity() -> tuple[set[str], dict[str, int], dict[str, int]]:
         for queue, threads in beat.queues.items():
             capacity[queue] = capacity.get(queue, 0) + threads
     running = dict(
-        Job.objects.filter(status="running").values_list("queue").annotate(n=Count("pk"))
+        Job.objects.filter(status=Status.RUNNING).values_list("queue").annotate(n=Count("pk"))
     )
     return set(PausedQueue.objects.values_list("queue", flat=True)), capacity, running

@@ -10,7 +10,7 @@ urlpatterns = [
     path("jobs/<uuid:pk>/prioritize/", views.prioritize_job, name="job-prioritize"),
     path("jobs/<uuid:pk>/retry/", views.retry_job, name="job-retry"),
     path("system/", system.system, name="system"),
-    path("system/pause/", views.pause_queue, name="queue-pause"),
-    path("system/resume/", views.resume_queue, name="queue-resume"),
+    path("system/pause/", system.pause_downloads, name="queue-pause"),
+    path("system/resume/", system.resume_downloads, name="queue-resume"),
     path("system/tasks/<str:name>/run/", system.run_task, name="task-run"),
 ]

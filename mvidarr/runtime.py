@@ -1,20 +1,21 @@
 """Starting the background machinery: Dramatiq workers (one per queue, with
-that queue's concurrency) and, in embedded mode, the scheduler thread."""
+that queue's concurrency), the worker beat, and the job forkserver."""
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from multiprocessing import forkserver
 
 import dramatiq
 from django.conf import settings
+from django.db import close_old_connections
 from django.utils import timezone
 from dramatiq import Worker
 
+from jobs import actors, supervisor
+from jobs.models import WORKER_ID, WorkerBeat
+
 logger = logging.getLogger(__name__)
-BEAT_EVERY = 10
 _beat_stop = threading.Event()
 
 
@@ -29,8 +30,10 @@ def start_workers() -> list[Worker]:
     logging.getLogger(f"dramatiq.broker.{type(broker).__name__}").addFilter(
         _not_duplicate_middleware_warning
     )
+    actors.declare_all()
     workers = []
     for queue, threads in settings.QUEUE_CONCURRENCY.items():
+        broker.declare_queue(queue)
         worker = Worker(
             broker,
             queues={queue},
@@ -43,7 +46,7 @@ def start_workers() -> list[Worker]:
         target=beat_forever, args=(_beat_stop,), name="worker-beat", daemon=True
     ).start()
     # Start the job forkserver (it preloads yt-dlp) now, not on the first job.
-    threading.Thread(target=forkserver.ensure_running, name="forkserver", daemon=True).start()
+    threading.Thread(target=supervisor.start_forkserver, name="forkserver", daemon=True).start()
     logger.info(
         "Workers started: %s", ", ".join(f"{q}×{n}" for q, n in settings.QUEUE_CONCURRENCY.items())
     )
@@ -51,12 +54,9 @@ def start_workers() -> list[Worker]:
 
 
 def beat_forever(stop: threading.Event) -> None:
-    """Tell the database this process is alive and which queues it serves."""
-    from django.db import close_old_connections
-
-    from jobs.models import WORKER_NAME, WorkerBeat
-
-    name = f"{WORKER_NAME}:{os.getpid()}"
+    """Tell the database this process is alive and which queues it serves;
+    the watchdog takes back the jobs of a process that stopped beating."""
+    name = WORKER_ID
     started = timezone.now()
     while True:
         try:
@@ -69,7 +69,7 @@ def beat_forever(stop: threading.Event) -> None:
             logger.warning("Could not record the worker heartbeat", exc_info=True)
         finally:
             close_old_connections()
-        if stop.wait(BEAT_EVERY):
+        if stop.wait(settings.WORKER_BEAT_EVERY):
             WorkerBeat.objects.filter(name=name).delete()
             return
 

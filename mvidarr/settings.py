@@ -84,6 +84,10 @@ QUEUE_CONCURRENCY = {
 }
 # A running job whose heartbeat is older than this belongs to a dead worker.
 JOB_STALE_AFTER = envint("MVIDARR_JOB_STALE_AFTER", 90, minimum=5)
+# A worker process records a beat this often; one silent for WORKER_DEAD_AFTER
+# seconds is dead, and its running jobs are queued again.
+WORKER_DEAD_AFTER = envint("MVIDARR_WORKER_DEAD_AFTER", 10, minimum=3)
+WORKER_BEAT_EVERY = max(1.0, WORKER_DEAD_AFTER / 4)
 # A queued job no worker has claimed for this long is sent to the broker again.
 JOB_RESEND_AFTER = envint("MVIDARR_JOB_RESEND_AFTER", 60, minimum=5)
 # Transient failures (network, HTTP 5xx/429, stalls) are retried with

@@ -36,8 +36,7 @@ if ! pg_ok; then
   pg_ok || die "PostgreSQL is not reachable at $MVIDARR_TEST_POSTGRES_URL"
 fi
 
-"${VENV:-.venv}"/bin/ruff check .
-"${VENV:-.venv}"/bin/ruff format --check .
+bash scripts/lint.sh
 
 "$PY" -m pytest "$@"
 # The in-process tests once more with PostgreSQL as the database (the live

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from tests.live import LiveApp
+from tests.live import PASSWORD, LiveApp
 from tests.media import MediaServer
 
 
@@ -41,6 +41,7 @@ def _fast_passwords(settings):
 @pytest.fixture
 def first_run(db, monkeypatch):
     """No account exists yet (and the middleware has not seen one)."""
+    # Django's apps are ready only once pytest-django has set them up.
     from mvidarr import middleware
 
     monkeypatch.setattr(middleware, "_has_users", False)
@@ -49,8 +50,6 @@ def first_run(db, monkeypatch):
 @pytest.fixture
 def users(db, django_user_model):
     """alice and bob (ordinary users) and staff, in the test database."""
-    from tests.live import PASSWORD
-
     return {
         name: django_user_model.objects.create_user(
             name, password=PASSWORD, is_staff=name == "staff"

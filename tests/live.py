@@ -22,6 +22,8 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psycopg
+import redis
 
 REPO = Path(__file__).resolve().parent.parent
 USERS = {"alice": False, "bob": False, "staff": True}
@@ -147,8 +149,6 @@ class LiveApp:
         if self._pg_db:
             _pg_admin(f'DROP DATABASE IF EXISTS "{self._pg_db}" WITH (FORCE)')
         if self.mode == "redis":
-            import redis
-
             redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
 
     def __enter__(self) -> LiveApp:
@@ -173,16 +173,12 @@ class LiveApp:
 
 
 def _pg_admin(sql: str) -> None:
-    import psycopg
-
     with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as conn:
         conn.execute(sql)
 
 
 def _pick_redis_db(redis_url: str) -> int:
     """A Redis database number no other test run is using right now."""
-    import redis
-
     for db in range(1, 16):
         client = redis.Redis.from_url(f"{redis_url}/{db}")
         if client.set("mvidarr-test-owner", os.getpid(), nx=True, ex=3600):

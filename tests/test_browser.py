@@ -4,45 +4,28 @@ in the middle of one, cancelling from the Activity page, and a refused URL."""
 
 from __future__ import annotations
 
-import re
 import time
-import uuid
 
 import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from tests.live import PASSWORD  # noqa: E402
+from tests.apikit import unique  # noqa: E402
+from tests.browserkit import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WATCH_PROGRESS,
+    add_from_library,
+    assert_not_reloaded,
+    log_in,
+    mark_page,
+    seen_progress,
+    wait_live,
+    watch_progress,
+)
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-# Records in window.__progress[key] each new value of the <progress> matching
-# `selector`, looking it up afresh on every DOM change as htmx swaps it out.
-WATCH_PROGRESS = """([selector, key]) => {
-  const seen = (window.__progress = window.__progress || {});
-  seen[key] = [];
-  const sample = () => {
-    const bar = document.querySelector(selector);
-    const value = bar && bar.hasAttribute("value") ? bar.value : null;
-    const list = seen[key];
-    if (value !== null && list[list.length - 1] !== value) list.push(value);
-  };
-  sample();
-  new MutationObserver(sample).observe(document.body, {
-    subtree: true, childList: true, attributes: true, attributeFilter: ["value"],
-  });
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -60,54 +43,6 @@ def page(browser, embedded_app):
     page = context.new_page()
     yield page
     context.close()
-
-
-def unique(path: str) -> str:
-    sep = "&" if "?" in path else "?"
-    return f"{path}{sep}key={uuid.uuid4().hex}"
-
-
-def log_in(page, user: str = "alice") -> None:
-    page.goto("/")
-    expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
-    page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Library")).to_be_visible()
-    wait_live(page)
-
-
-def wait_live(page) -> None:
-    """The page's live-update socket is connected."""
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
-
-
-def add_from_library(page, url: str):
-    """Paste a URL into the Library form, submit, and return the new row."""
-    form = page.locator("#add-form")
-    expect(form.get_by_label("Download now")).to_be_checked()
-    form.get_by_label("Video URL").fill(url)
-    form.get_by_role("button", name="Add").click()
-    row = page.locator("article.video", has=page.locator(f'a[href="{url}"]'))
-    expect(row).to_have_count(1)
-    return page.locator(f"#{row.get_attribute('id')}")
-
-
-def watch_progress(page, row) -> None:
-    page.evaluate(WATCH_PROGRESS, [f"#{row.get_attribute('id')} progress", "row"])
-
-
-def seen_progress(page) -> list[float]:
-    return page.evaluate("window.__progress.row")
-
-
-def mark_page(page) -> None:
-    """A flag that only survives while no navigation or reload happens."""
-    page.evaluate("window.__marker = 1")
-
-
-def assert_not_reloaded(page) -> None:
-    assert page.evaluate("window.__marker") == 1, "the page navigated or reloaded"
 
 
 def test_a_download_from_the_library_shows_live_progress_to_the_end(page, media):
@@ -191,4 +126,51 @@ def test_a_refused_url_shows_its_error_in_the_form_without_a_reload(page, media)
     expect(form.get_by_label("Video URL")).to_have_value("ftp://example.com/clip.mp4")
     expect(form.get_by_label("Video URL")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#video-rows a[href^='ftp:']")).to_have_count(0)
+    assert_not_reloaded(page)
+
+
+def start_slow_download(client, media) -> str:
+    """A download (and no metadata job, so that only downloads run)."""
+    url = media.url(unique("media/long.mp4?rate=30000"))
+    started = client.post("/api/jobs", json={"kind": "download_video", "url": url})
+    assert started.status_code == 202, started.text
+    return started.json()["id"]
+
+
+def test_the_dashboard_follows_downloads_and_a_cancel_live(page, embedded_app, media):
+    client = embedded_app.client("alice")
+    log_in(page)
+    page.get_by_role("link", name="Activity").click()
+    expect(page.get_by_role("heading", name="Activity", level=1)).to_be_visible()
+    wait_live(page)
+    mark_page(page)
+
+    def count(status: str):
+        return page.locator(f"#count-{status} strong")
+
+    running_before = int(count("running").inner_text())
+    cancelled_before = int(count("cancelled").inner_text())
+    first, second = start_slow_download(client, media), start_slow_download(client, media)
+    for job_id in (first, second):
+        expect(page.locator(f"#running #job-{job_id}, #queued #job-{job_id}")).to_have_count(1)
+    expect(count("running")).to_have_text(str(running_before + 2))
+    row = page.locator(f"#running #job-{first}")
+    expect(row.locator(".attempt")).to_have_text("attempt 1 of 3")
+    page.evaluate(WATCH_PROGRESS, [f"#job-{first} progress", "row"])
+    page.wait_for_function("window.__progress.row.filter(v => v > 0).length >= 2")
+    values = [v for v in page.evaluate("window.__progress.row") if v > 0]
+    assert values[-1] > values[0], values
+    expect(row.locator(".speed")).not_to_be_empty()
+
+    row.get_by_role("button", name="Cancel").click()
+    expect(page.locator(f"#running #job-{first}")).to_have_count(0)
+    expect(page.locator(f"#recent #recent-{first} .badge")).to_have_text("cancelled")
+    expect(count("cancelled")).to_have_text(str(cancelled_before + 1))
+    expect(count("running")).to_have_text(str(running_before + 1))
+    expect(page.locator(f"#running #job-{second}")).to_be_visible()
+
+    # Cancelled elsewhere (the API): the page follows without a click.
+    assert client.post(f"/api/jobs/{second}/cancel").status_code == 202
+    expect(page.locator(f"#recent #recent-{second} .badge")).to_have_text("cancelled")
+    expect(count("running")).to_have_text(str(running_before))
     assert_not_reloaded(page)

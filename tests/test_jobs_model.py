@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import IntegrityError, close_old_connections, transaction
 
-from jobs.models import Job
+from jobs.models import Job, PausedQueue
 from videos.models import Video
 
 
@@ -112,8 +112,6 @@ def test_download_now_takes_the_next_turn_in_its_queue(users):
 
 
 def test_paused_queues_are_not_claimed(users):
-    from jobs.models import PausedQueue
-
     video = Video.objects.create(owner=users["alice"], url="http://127.0.0.1/p.mp4")
     job, _ = video.request_download(users["alice"])
     PausedQueue.pause(job.queue)
@@ -121,3 +119,15 @@ def test_paused_queues_are_not_claimed(users):
     assert Job.objects.get(pk=job.pk).status == "queued"
     PausedQueue.resume(job.queue)
     assert Job.claim(job.pk).status == "running"
+
+
+def test_deferred_log_lines_are_written_with_the_next_state_change(users):
+    job = Job.objects.create(kind="ping", owner=users["alice"])
+    claimed = Job.claim(job.pk)
+    claimed.log("warning", "first", defer=True)
+    claimed.log("warning", "second", defer=True)
+    messages = list(job.logs.values_list("message", flat=True))
+    assert "first" not in messages
+    claimed.mark_failed("boom", "error")
+    messages = list(job.logs.values_list("message", flat=True))
+    assert messages[-3:] == ["first", "second", "Failed: boom"]

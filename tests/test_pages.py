@@ -206,10 +206,9 @@ def test_cancelling_on_the_activity_page_returns_the_updated_lists(client, users
     video = video_of(alice, "Song", status="downloading")
     job = job_of(alice, video)
     client.force_login(alice)
-    response = client.post(f"/jobs/{job.pk}/cancel/", headers=HTMX)
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert html.lstrip().startswith('<div id="activity-live">')
+    response = client.post(f"/jobs/{job.pk}/cancel/", {"next": "/activity/"}, headers=HTMX)
+    assert response.status_code == 302 and response["Location"] == "/activity/"
+    html = client.get("/activity/").content.decode()
     assert f'id="job-{job.pk}"' not in html
     assert f'id="recent-{job.pk}"' in section(html, "recent") and "cancelled" in html
     video.refresh_from_db()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.test_downloads import add_video, finished, job_of, wait_for
+from tests.apikit import add_video, finished, job_of, wait_for
 
 
 def start_playlist(client, url: str) -> str:

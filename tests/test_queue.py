@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from tests.test_downloads import add_video, finished, job_of
+from tests.apikit import add_video, finished, job_of
 
 
 def test_pause_holds_queued_downloads_until_resume(app, media):

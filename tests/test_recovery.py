@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.apikit import add_video, finished, job_of, unique, wait_for
 from tests.live import LiveApp
 from tests.media import DEFAULT_CACHE
-from tests.test_downloads import add_video, finished, job_of, unique, wait_for
 
 SEND_TWICE = (
     "from jobs.models import Job; job = Job.objects.get(pk='%s'); job.enqueue(); job.enqueue()"
@@ -23,8 +23,9 @@ WATCHDOG_RUNNER = (
 
 @pytest.fixture(scope="module")
 def app():
-    # A short heartbeat threshold, so the watchdog notices a dead worker in seconds.
-    with LiveApp("redis", extra_env={"MVIDARR_JOB_STALE_AFTER": "5"}) as app:
+    # The default thresholds: a dead worker is found by its missing beat
+    # (MVIDARR_WORKER_DEAD_AFTER, 10 s), long before a job's own heartbeat is stale (90 s).
+    with LiveApp("redis") as app:
         yield app
 
 
@@ -59,8 +60,14 @@ def test_a_killed_workers_download_completes_on_another_worker(app, media):
         return app_processes(app) <= survivors
 
     wait_for(children_gone, timeout=5)
+    killed = time.monotonic()
+    # Queued again within the recovery bound (20 s), well before the job's
+    # own heartbeat would count as stale.
+    wait_for(lambda: job_of(client, job_id)["status"] == "queued", timeout=20)
+    recovered_after = time.monotonic() - killed
     app.start_process("worker", "worker")
     job = finished(client, job_id, timeout=90)
+    print(f"requeued {recovered_after:.1f} s after the kill")
     assert job["status"] == "succeeded", job
     assert job["attempts"] == 2
     log = [entry["message"] for entry in client.get(f"/api/jobs/{job_id}/log").json()]
@@ -71,6 +78,17 @@ def test_a_killed_workers_download_completes_on_another_worker(app, media):
     assert (
         files[0].stat().st_size == (DEFAULT_CACHE / "long.mp4").stat().st_size == video["file_size"]
     )
+
+
+def test_a_live_workers_long_job_is_never_taken_from_it(app, media):
+    client = app.client("alice")
+    video = add_video(client, media.url(unique("media/long.mp4?rate=60000")))
+    job_id = client.post(f"/api/videos/{video['id']}/download").json()["job_id"]
+    wait_for(lambda: (job_of(client, job_id)["progress"]["downloaded_bytes"] or 0) > 0)
+    time.sleep(15)  # longer than MVIDARR_WORKER_DEAD_AFTER plus a watchdog round
+    job = job_of(client, job_id)
+    assert job["status"] == "running" and job["attempts"] == 1, job
+    assert client.post(f"/api/jobs/{job_id}/cancel").status_code == 202
 
 
 def test_a_worker_stopped_gracefully_hands_its_job_back_at_once(app, media):

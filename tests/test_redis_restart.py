@@ -10,10 +10,11 @@ import time
 import uuid
 
 import pytest
+import redis
 from websockets.sync.client import connect
 
+from tests.apikit import add_video, finished, job_of, wait_for
 from tests.live import LiveApp, free_port
-from tests.test_downloads import add_video, finished, job_of, wait_for
 
 
 class RedisServer:
@@ -40,8 +41,6 @@ class RedisServer:
         wait_for(self._up, timeout=10)
 
     def _up(self) -> bool:
-        import redis
-
         try:
             return redis.Redis(port=self.port).ping()
         except redis.ConnectionError:

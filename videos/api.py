@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
-from typing import Literal
 
 from django.db.models import Q
 from django.http import HttpRequest
@@ -12,11 +10,9 @@ from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
 from jobs.api import JobOut
-from jobs.api import router as jobs_router
-from jobs.models import Job
 from videos.models import Video
 from videos.tasks import start_bulk_download
-from videos.validation import MAX_URL_LENGTH, BadUrl, check_url
+from videos.validation import MAX_URL_LENGTH, BadUrl
 
 router = Router(tags=["videos"])
 
@@ -25,11 +21,6 @@ class VideoIn(Schema):
     url: str = Field(max_length=MAX_URL_LENGTH)
     title: str = Field("", max_length=300)
     artist: str = Field("", max_length=200)
-
-
-class JobIn(VideoIn):
-    kind: Literal["download_video", "extract_video_info", "download_playlist", "ping"]
-    url: str = Field("", max_length=MAX_URL_LENGTH)
 
 
 class BulkIn(Schema):
@@ -58,14 +49,9 @@ class JobStarted(Schema):
 
 def _add_video(request: HttpRequest, data: VideoIn) -> tuple[Video, bool]:
     try:
-        url = check_url(data.url)
+        return Video.objects.add(request.auth, data.url, data.title, data.artist)
     except BadUrl as e:
         raise HttpError(400, str(e)) from None
-    return Video.objects.get_or_create(
-        owner=request.auth,
-        url=url,
-        defaults={"title": data.title.strip(), "artist": data.artist.strip()},
-    )
 
 
 def get_video_for_user(request: HttpRequest, video_id: int) -> Video:
@@ -120,28 +106,3 @@ def bulk_download(request: HttpRequest, data: BulkIn):
     if missing := sorted(ids - {v.pk for v in videos}):
         raise HttpError(404, f"No such video(s): {', '.join(map(str, missing[:20]))}")
     return Status(202, start_bulk_download(request.auth, videos).to_dict())
-
-
-@jobs_router.post("/jobs", response={202: JobOut})
-def create_job(request: HttpRequest, data: JobIn):
-    """Start work on a URL. For a video the URL is added to your library if
-    needed; a playlist, feed or channel URL adds each of its videos. A
-    ``ping`` job needs no URL and does nothing: it checks the pipeline."""
-    if data.kind == "ping":
-        return Status(202, Job.submit("ping", request.auth, label="Ping")[0].to_dict())
-    if data.kind == "download_playlist":
-        try:
-            url = check_url(data.url)
-        except BadUrl as e:
-            raise HttpError(400, str(e)) from None
-        subject = "playlist:" + hashlib.sha256(url.encode()).hexdigest()[:32]
-        job, _ = Job.submit(
-            "download_playlist", request.auth, subject=subject, params={"url": url}, label=url
-        )
-        return Status(202, job.to_dict())
-    video, _ = _add_video(request, data)
-    if data.kind == "download_video":
-        job, _ = video.request_download(request.auth)
-    else:
-        job = video.request_info(request.auth)
-    return Status(202, job.to_dict())

@@ -5,6 +5,7 @@ class VideosConfig(AppConfig):
     name = "videos"
 
     def ready(self) -> None:
+        # Kinds and renderers need the models, so not before the registry is ready.
         import videos.tasks  # noqa: F401  (declares the job kinds)
         from jobs.consumers import SUBJECT_RENDERERS
         from videos.views import render_row

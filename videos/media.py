@@ -15,7 +15,7 @@ def ffmpeg_path() -> str | None:
     """Debian's ffmpeg, or the one the imageio-ffmpeg wheel ships."""
     if path := shutil.which("ffmpeg"):
         return path
-    try:
+    try:  # an optional wheel, for machines without a system ffmpeg
         import imageio_ffmpeg
     except ImportError:
         return None

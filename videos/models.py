@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from jobs.models import Job
+from videos.validation import check_url
 
 UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
@@ -26,6 +27,14 @@ def safe_name(text: str, fallback: str, limit: int = 80) -> str:
 class VideoQuerySet(models.QuerySet):
     def for_user(self, user) -> VideoQuerySet:
         return self if user.is_staff else self.filter(owner=user)
+
+    def add(self, owner, url: str, title: str = "", artist: str = "") -> tuple[Video, bool]:
+        """The owner's video for ``url`` (checked, ``BadUrl`` if refused), created if new."""
+        return self.get_or_create(
+            owner=owner,
+            url=check_url(url),
+            defaults={"title": (title or "").strip(), "artist": (artist or "").strip()},
+        )
 
 
 class Video(models.Model):
@@ -103,14 +112,18 @@ class Video(models.Model):
             label=self.label,
         )
 
-    def apply_info(self, info: dict[str, Any]) -> None:
-        """Fill what the user left blank from yt-dlp's metadata."""
+    def fill_from(self, info: dict[str, Any]) -> None:
+        """Fill what the user left blank from yt-dlp's metadata (not saved)."""
         self.title = self.title or (info.get("track") or info.get("title") or "")[:300]
         self.artist = self.artist or (info.get("artist") or info.get("uploader") or "")[:200]
         self.duration = info.get("duration") or self.duration
         self.thumbnail_url = (info.get("thumbnail") or self.thumbnail_url or "")[:2048]
         self.source_id = (info.get("id") or self.source_id)[:200]
         self.metadata = info
+
+    def apply_info(self, info: dict[str, Any]) -> None:
+        """``fill_from`` and save, and name the video's active jobs anew."""
+        self.fill_from(info)
         # Only these fields: a download finishing at the same time sets the status.
         self.save(
             update_fields=[
@@ -126,9 +139,7 @@ class Video(models.Model):
         # After the commit: inside a job's transaction, touching the other
         # jobs' rows of this video could deadlock with their own transactions.
         label, subject = self.label, self.subject
-        transaction.on_commit(
-            lambda: Job.objects.active().filter(subject=subject).update(label=label)
-        )
+        transaction.on_commit(lambda: Job.objects.relabel(subject, label))
 
     def library_path(self, ext: str) -> Path:
         """``Artist/Artist - Title [id].ext`` under the library; never user-chosen.

@@ -3,38 +3,51 @@ process; what is here runs in the worker with the database."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import shutil
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
-from jobs.actors import JobTask
 from jobs.child import WorkError
-from jobs.family import ChildSpec, add_children, settle
-from jobs.models import Job
+from jobs.kinds import Kind, Refused
+from jobs.models import ChildSpec, Job
 from videos import media
 from videos.models import Video
 from videos.validation import BadUrl, check_url
+
+YTDLP = ("videos.ytdlp",)
 
 
 def _video(job: Job) -> Video:
     return Video.objects.get(pk=job.params["video_id"])
 
 
-class ExtractVideoInfo(JobTask):
-    kind = "extract_video_info"
+def _add(owner, data: dict[str, Any]) -> Video:
+    try:
+        return Video.objects.add(owner, data["url"], data.get("title"), data.get("artist"))[0]
+    except BadUrl as e:
+        raise Refused(str(e)) from None
+
+
+class ExtractVideoInfo(Kind):
+    name = "extract_video_info"
     queue = "metadata"
     time_limit = 120
     child = "videos.ytdlp:extract_info"
+    preload = YTDLP
+
+    def start(self, owner, data: dict[str, Any]) -> Job:
+        return _add(owner, data).request_info(owner)
 
     def prepare(self, job: Job) -> dict[str, Any]:
         return {"url": _video(job).url}
 
-    def succeeded(self, job: Job, result: dict[str, Any], work_dir: Path) -> dict[str, Any]:
+    def succeeded(self, job: Job, stored: dict[str, Any]) -> dict[str, Any]:
         video = _video(job)
-        video.apply_info(result)
+        video.apply_info(stored)
         return {
             "video_id": video.pk,
             "title": video.title,
@@ -43,21 +56,33 @@ class ExtractVideoInfo(JobTask):
         }
 
 
-class DownloadVideo(JobTask):
-    kind = "download_video"
+class DownloadVideo(Kind):
+    name = "download_video"
     queue = "video_downloads"
     time_limit = 6 * 3600
     child = "videos.ytdlp:download"
+    preload = YTDLP
+    busy_stages = frozenset({"processing"})  # ffmpeg reports no bytes
+    pausable = True
+    run_now_label = "Download now"
+
+    def start(self, owner, data: dict[str, Any]) -> Job:
+        return _add(owner, data).request_download(owner)[0]
+
+    def queued(self, job: Job) -> None:
+        _video(job).mark_downloading()
 
     def prepare(self, job: Job) -> dict[str, Any]:
         return {"url": _video(job).url, "ffmpeg": media.ffmpeg_path()}
 
-    def succeeded(self, job: Job, result: dict[str, Any], work_dir: Path) -> dict[str, Any]:
+    def store(self, job: Job, result: dict[str, Any], work_dir: Path) -> dict[str, Any]:
+        """Move the file into the library, probe it and write its NFO: the
+        slow part, before the short transaction that marks the job done."""
         source = Path(result["filepath"]).resolve()
         if not source.is_file() or not source.is_relative_to(work_dir.resolve()):
             raise WorkError("The download produced no file in its work directory")
         video = _video(job)
-        video.apply_info(result["info"])
+        video.fill_from(result["info"])
         target = video.library_path(result["ext"])
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(source, target)
@@ -69,11 +94,20 @@ class DownloadVideo(JobTask):
             duration=duration,
             info=result["info"],
         )
-        video.mark_downloaded(target, target.stat().st_size, duration)
+        return {"path": str(target), "info": result["info"], "duration": duration}
+
+    def succeeded(self, job: Job, stored: dict[str, Any]) -> dict[str, Any]:
+        video = _video(job)
+        video.apply_info(stored["info"])
+        target = Path(stored["path"])
+        video.mark_downloaded(target, target.stat().st_size, stored["duration"])
         return {"video_id": video.pk, "file": video.file, "file_size": video.file_size}
 
-    def queued(self, job: Job) -> None:
-        _video(job).mark_downloading()
+    def discard(self, job: Job, stored: dict[str, Any]) -> None:
+        target = Path(stored["path"])
+        for path in (target, target.with_suffix(".nfo")):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
     def failed(self, job: Job) -> None:
         _video(job).mark_failed(job.error)
@@ -82,30 +116,43 @@ class DownloadVideo(JobTask):
         _video(job).mark_wanted()
 
     def cancelled_many(self, jobs: list[Job]) -> None:
-        ids = [job.params["video_id"] for job in jobs]
-        Video.objects.filter(pk__in=ids, status=Video.Status.DOWNLOADING).update(
-            status=Video.Status.WANTED
-        )
+        Video.objects.filter(
+            pk__in=[job.params["video_id"] for job in jobs], status=Video.Status.DOWNLOADING
+        ).update(status=Video.Status.WANTED)
 
 
 def queue_downloads(parent: Job, videos: list[Video]) -> int:
     """Child download jobs of ``parent`` for these videos, in bulk."""
     specs = [ChildSpec(v.subject, {"video_id": v.pk}, v.label) for v in videos]
-    children = add_children(parent, "download_video", specs)
-    ids = [job.params["video_id"] for job in children]
-    Video.objects.filter(pk__in=ids).update(status=Video.Status.DOWNLOADING, error="")
+    children = parent.add_children(DownloadVideo.name, specs)
+    Video.objects.filter(pk__in=[job.params["video_id"] for job in children]).update(
+        status=Video.Status.DOWNLOADING, error=""
+    )
     return len(children)
 
 
-class DownloadPlaylist(JobTask):
+class DownloadPlaylist(Kind):
     """A playlist, feed or channel: a Video and a child download for each entry
     not already in the library."""
 
-    kind = "download_playlist"
+    name = "download_playlist"
     queue = "metadata"
     time_limit = 1800
     child = "videos.ytdlp:list_entries"
+    preload = YTDLP
     waits_for_children = True
+
+    def start(self, owner, data: dict[str, Any]) -> Job:
+        try:
+            url = check_url(data["url"])
+        except BadUrl as e:
+            raise Refused(str(e)) from None
+        # Per owner: two people following one playlist each get their own job.
+        digest = hashlib.sha256(f"{owner.pk}:{url}".encode()).hexdigest()[:32]
+        job, _ = Job.submit(
+            self.name, owner, subject=f"playlist:{digest}", params={"url": url}, label=url
+        )
+        return job
 
     def prepare(self, job: Job) -> dict[str, Any]:
         return {"url": job.params["url"]}
@@ -131,17 +178,18 @@ class DownloadPlaylist(JobTask):
         )
         queue_downloads(job, list(videos))
 
-    def succeeded(self, job: Job, result: dict[str, Any], work_dir: Path) -> dict[str, Any]:
-        if result["title"]:
-            Job.objects.filter(pk=job.pk).update(label=f"Playlist: {result['title']}"[:300])
-        return result
+    def succeeded(self, job: Job, stored: dict[str, Any]) -> dict[str, Any]:
+        if stored["title"]:
+            job.set_label(f"Playlist: {stored['title']}")
+        return stored
 
 
-class BulkDownloadVideos(JobTask):
-    """Created already waiting by ``Video.objects.bulk_download``; never sent."""
+class BulkDownloadVideos(Kind):
+    """Created already waiting by ``start_bulk_download``; never sent."""
 
-    kind = "bulk_download_videos"
+    name = "bulk_download_videos"
     waits_for_children = True
+    retryable = False  # its children are what can be retried
 
     def cancelled_many(self, jobs: list[Job]) -> None:
         pass
@@ -149,23 +197,12 @@ class BulkDownloadVideos(JobTask):
 
 def start_bulk_download(user, videos: list[Video]) -> Job:
     """One parent job with a child download per video, created in bulk."""
-    now = timezone.now()
     with transaction.atomic():
-        parent = Job.objects.create(
-            kind=BulkDownloadVideos.kind,
-            owner=user,
-            status="running",
-            is_parent=True,
-            attempts=1,
-            started_at=now,
-            heartbeat_at=now,
-            stage="creating",
-            label=f"Download {len(videos)} videos",
+        parent = Job.start_parent(
+            BulkDownloadVideos.name, user, label=f"Download {len(videos)} videos"
         )
         created = queue_downloads(parent, videos)
         parent.log("info", f"Queued {created} download(s) for {len(videos)} selected video(s)")
-        Job.objects.filter(pk=parent.pk).update(stage="waiting")
-    parent.publish_status()
-    settle(parent.pk)
+    parent.wait_for_children()
     parent.refresh_from_db()
     return parent

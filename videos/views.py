@@ -42,9 +42,9 @@ def render_row(subject: str, user) -> str:
     video = Video.objects.for_user(user).filter(pk=pk).first() if pk.isdigit() else None
     if video is None:
         return ""
-    return render_to_string(
-        "videos/library.html#video-row", {"video": with_active_jobs([video])[0]}
-    )
+    # Only the row's state cells: the row itself (and its checkbox) stays.
+    context = {"video": with_active_jobs([video])[0], "live": True}
+    return render_to_string("videos/library.html#video-live", context)
 
 
 @login_required

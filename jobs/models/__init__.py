@@ -1,18 +1,24 @@
-from jobs.models.job import PROGRESS_FIELDS, WORKER_NAME, Job
+from jobs.models.family import ChildSpec
+from jobs.models.job import WORKER_ID, WORKER_NAME, Job
 from jobs.models.log import JobLog
-from jobs.models.queryset import ACTIVE, FINISHED, JobQuerySet
-from jobs.models.queues import DOWNLOADS, PausedQueue, ScheduledTask, WorkerBeat
+from jobs.models.queryset import JobQuerySet
+from jobs.models.queues import PausedQueue, ScheduledTask, WorkerBeat
+from jobs.status import ACTIVE, ALL, FINISHED, PROGRESS_FIELDS, Status, progress_frame
 
 __all__ = [
-    "DOWNLOADS",
     "ACTIVE",
+    "ALL",
     "FINISHED",
     "PROGRESS_FIELDS",
+    "WORKER_ID",
     "WORKER_NAME",
+    "ChildSpec",
     "Job",
     "JobLog",
     "JobQuerySet",
     "PausedQueue",
     "ScheduledTask",
+    "Status",
     "WorkerBeat",
+    "progress_frame",
 ]

@@ -1,47 +1,49 @@
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import socket
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from jobs import publisher
+from jobs import broker, kinds, publisher
+from jobs.models.family import ParentMixin
 from jobs.models.log import JobLog
-from jobs.models.queryset import ACTIVE, JobQuerySet
+from jobs.models.queryset import JobQuerySet
+from jobs.status import ACTIVE, FINISHED, PROGRESS_FIELDS, Status, progress_frame
 
-PROGRESS_FIELDS = ("percent", "downloaded_bytes", "total_bytes", "speed", "eta", "stage")
-WORKER_NAME = f"{socket.gethostname()}"
+WORKER_NAME = socket.gethostname()
+# This process, as the jobs it runs and its WorkerBeat name it.
+WORKER_ID = f"{WORKER_NAME}:{os.getpid()}"
 
 
 def default_max_attempts() -> int:
     return settings.JOB_MAX_ATTEMPTS
 
 
-class Job(models.Model):
+class Job(ParentMixin, models.Model):
     """One unit of background work and its live state.
 
     The row is the source of truth; the broker only delivers the id. Every
     change of status goes through a conditional UPDATE so that two workers, a
-    cancel and the watchdog can race without ever corrupting a job.
+    cancel and the watchdog can race without ever corrupting a job. Every
+    write after the claim is scoped to the attempt (``status='running' AND
+    attempts=<ours>``), so an attempt that lost its job never overwrites newer state.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
+    Status = Status
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=50, db_index=True)
-    queue = models.CharField(max_length=50, default="default")
+    queue = models.CharField(max_length=50, default=kinds.DEFAULT_QUEUE)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs"
@@ -70,8 +72,8 @@ class Job(models.Model):
     result = models.JSONField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=default_max_attempts)
-    worker = models.CharField(max_length=100, blank=True)
-    message_id = models.CharField(max_length=36, blank=True, help_text="The last broker message.")
+    worker = models.CharField(max_length=100, blank=True, help_text="host:pid of the attempt")
+    message_id = models.CharField(max_length=36, blank=True, help_text="Unused; kept for history.")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
@@ -87,6 +89,7 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["status", "queue"]),
             models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["queue", "status", "priority"], name="jobs_claim_order"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -99,6 +102,15 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} ({self.status})"
 
+    @property
+    def spec(self) -> kinds.Kind:
+        return kinds.get(self.kind)
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space of the job's attempts; kept across retries so a download resumes."""
+        return settings.WORK_DIR / self.pk.hex
+
     # -- creating ---------------------------------------------------------
 
     @classmethod
@@ -110,195 +122,193 @@ class Job(models.Model):
         Returns ``(job, created)``; when an active job for the same
         ``(kind, subject)`` exists, that one is returned instead.
         """
-        from jobs.actors import TASKS
-
-        task = TASKS[kind]
-        fields.setdefault("is_parent", task.waits_for_children)
-        job_id = uuid.uuid4()
-        message = task.actor.message(str(job_id))
+        spec = kinds.get(kind)
+        fields.setdefault("is_parent", spec.waits_for_children)
         try:
             # One transaction: the row, its first log line and the kind's own
             # bookkeeping (e.g. the video becomes "downloading").
             with transaction.atomic():
                 job = cls.objects.create(
-                    id=job_id,
                     kind=kind,
                     owner=owner,
                     subject=subject,
                     params=params or {},
-                    queue=task.queue,
-                    message_id=message.message_id,
+                    queue=spec.queue,
                     enqueued_at=timezone.now(),
                     **fields,
                 )
                 job.log("info", f"Queued on {job.queue}")
-                task.queued(job)
+                spec.queued(job)
         except IntegrityError:
             existing = cls.objects.active().filter(kind=kind, subject=subject).first()
             if existing is None:  # it finished in between: try once more
                 return cls.submit(kind, owner, subject=subject, params=params, **fields)
             return existing, False
-        transaction.on_commit(lambda: job.send(message))
+        transaction.on_commit(job._send)
         return job, True
 
     def enqueue(self, delay: float | None = None) -> None:
         """Hand the job id to the broker again; safe to repeat (the claim dedupes)."""
-        from jobs.actors import TASKS
+        Job.objects.filter(pk=self.pk).update(enqueued_at=timezone.now())
+        self._send(delay)
 
-        message = TASKS[self.kind].actor.message(str(self.pk))
-        self.message_id = message.message_id
-        Job.objects.filter(pk=self.pk).update(
-            enqueued_at=timezone.now(), message_id=self.message_id
-        )
-        self.send(message, delay)
-
-    def send(self, message, delay: float | None = None) -> None:
-        from jobs.actors import TASKS
-
+    def _send(self, delay: float | None = None) -> None:
         self.publish_status()  # before the send, so "queued" never trails "running"
-        TASKS[self.kind].actor.broker.enqueue(message, delay=int(delay * 1000) if delay else None)
+        broker.send([(self.kind, self.pk)], delay)
 
     # -- the state machine -------------------------------------------------
 
     @classmethod
-    def claim(cls, pk: str) -> Job | None:
+    def claim(cls, pk: str, worker: str = WORKER_ID) -> Job | None:
         """Atomically move a queued job to running; None if there is nothing to run.
 
-        A message is a turn to run one job of its queue. When jobs of a higher
-        priority wait ("download now"), the turn goes to the first of them, which
-        records whose turn it took (``turn_of``); its own message, arriving later,
-        runs that job instead. So each message runs at most one job, every job
-        gets a turn, and a duplicate delivery runs nothing.
+        1. Usually nothing waits ahead of the job: one UPDATE claims it, on
+           the condition that it is queued, due, not paused and that no job of
+           a higher priority waits in its queue.
+        2. Otherwise a message is a turn to run one job of its queue. When jobs
+           of a higher priority wait ("run now"), the turn goes to the first of
+           them, which records whose turn it took (``turn_of``); its own
+           message, arriving later, runs that job instead. So each message runs
+           at most one job, every job gets a turn, and a duplicate runs nothing.
         """
+        ahead = cls.objects.claimable().filter(
+            queue=OuterRef("queue"), priority__gt=OuterRef("priority")
+        )
+        if claimed := cls._claim_one(pk, worker, ~Exists(ahead)):
+            return claimed
         job = cls.objects.filter(pk=pk).values("queue", "priority", "status", "turn_of").first()
         if job is None:
             return None
-        if job["status"] != "queued":
+        if job["status"] != Status.QUEUED:
             candidates = [job["turn_of"]] if job["turn_of"] else []
         else:
-            ahead = (
+            first = (
                 cls.objects.claimable()
                 .filter(queue=job["queue"], priority__gt=job["priority"])
                 .order_by("-priority", "created_at")
                 .values_list("pk", flat=True)[:3]
             )
-            candidates = [*ahead, pk]
+            candidates = [*first, pk]
         for candidate in candidates:
-            if claimed := cls._claim_one(candidate, turn_of=None if candidate == pk else pk):
+            ours = str(candidate) == str(pk)
+            if claimed := cls._claim_one(candidate, worker, turn_of=None if ours else pk):
                 return claimed
         return None
 
     @classmethod
-    def _claim_one(cls, pk, turn_of) -> Job | None:
+    def _claim_one(cls, pk, worker: str, condition: Q | None = None, turn_of=None) -> Job | None:
+        """Claim one job in one transaction: the UPDATE, the row, the log line."""
         now = timezone.now()
-        claimed = (
-            cls.objects.claimable()
-            .filter(pk=pk)
-            .update(
-                status="running",
+        rows = cls.objects.claimable().filter(pk=pk)
+        with transaction.atomic():
+            if not (rows.filter(condition) if condition is not None else rows).update(
+                status=Status.RUNNING,
                 turn_of=turn_of,
                 retry_at=None,
                 attempts=F("attempts") + 1,
                 started_at=now,
                 heartbeat_at=now,
-                worker=WORKER_NAME,
+                worker=worker,
                 error="",
                 error_code="",
                 stage="starting",
                 percent=None,
-            )
-        )
-        if not claimed:
-            return None
-        job = cls.objects.get(pk=pk)
-        job.log("info", f"Attempt {job.attempts} started on {WORKER_NAME}")
+            ):
+                return None
+            job = cls.objects.get(pk=pk)
+            job.log("info", f"Attempt {job.attempts} started on {worker}")
         job.publish_status()
         return job
 
     def prioritize(self) -> bool:
-        """Move a queued job ahead of the others in its queue ("download now")."""
-        top = Job.objects.filter(queue=self.queue, status="queued").aggregate(
+        """Move a queued job ahead of the others in its queue ("run now")."""
+        if not self.spec.prioritisable:
+            return False
+        top = Job.objects.filter(queue=self.queue, status=Status.QUEUED).aggregate(
             m=models.Max("priority")
         )["m"]
         self.priority = max(top or 0, self.priority) + 1
-        if not Job.objects.filter(pk=self.pk, status="queued").update(priority=self.priority):
-            return False
-        self.log("info", "Moved to the front of the queue")
+        with transaction.atomic():
+            if not Job.objects.filter(pk=self.pk, status=Status.QUEUED).update(
+                priority=self.priority
+            ):
+                return False
+            self.log("info", "Moved to the front of the queue")
         return True
 
     def _running(self) -> JobQuerySet:
         """This job, if it is still running the attempt this process claimed."""
-        return Job.objects.filter(pk=self.pk, status="running", attempts=self.attempts)
+        return Job.objects.filter(pk=self.pk, status=Status.RUNNING, attempts=self.attempts)
 
     def save_progress(self, state: dict[str, Any]) -> bool:
-        """Store progress and a heartbeat; False when the attempt is no longer ours."""
+        """Store progress, a heartbeat and pending log lines; False when the
+        attempt is no longer ours."""
         fields = {k: state[k] for k in PROGRESS_FIELDS if k in state}
         for k, v in fields.items():
             setattr(self, k, v)
         self.heartbeat_at = timezone.now()
-        return bool(self._running().update(heartbeat_at=self.heartbeat_at, **fields))
+        with transaction.atomic():
+            ours = bool(self._running().update(heartbeat_at=self.heartbeat_at, **fields))
+            self.flush_log()
+        return ours
 
     def still_running(self) -> bool:
         return self._running().exists()
 
     def mark_succeeded(self, result: dict | None) -> bool:
-        return self._finish("succeeded", result=result, percent=100.0, stage="done")
+        return self._finish(Status.SUCCEEDED, result=result, percent=100.0, stage="done")
 
     def mark_failed(self, error: str, code: str = "error") -> bool:
-        from jobs.actors import TASKS
-
-        if not self._finish("failed", error=error[:2000], error_code=code):
+        if not self._finish(Status.FAILED, error=error[:2000], error_code=code):
             return False
-        TASKS[self.kind].failed(self)
+        self.spec.failed(self)
         return True
 
-    def _finish(self, status: str, **fields) -> bool:
-        now = timezone.now()
-        if not self._running().update(status=status, finished_at=now, heartbeat_at=now, **fields):
-            return False
-        self.refresh_from_db()
-        self.log(
-            "error" if status == "failed" else "info",
-            f"{status.capitalize()}{': ' + self.error if self.error else ''}",
+    def mark_cancelled(self) -> bool:
+        return self._finish(
+            Status.CANCELLED, error="Every child job was cancelled", error_code="cancelled"
         )
+
+    def _finish(self, status: str, **fields) -> bool:
+        """End the attempt this process runs, with its log lines, in one transaction."""
+        now = timezone.now()
+        with transaction.atomic():
+            if not self._running().update(
+                status=status, finished_at=now, heartbeat_at=now, **fields
+            ):
+                return False
+            self.status, self.finished_at = status, now
+            for name, value in fields.items():
+                setattr(self, name, value)
+            level = "error" if status == Status.FAILED else "info"
+            self.log(level, f"{status.capitalize()}{': ' + self.error if self.error else ''}")
         self.publish_status()
-        self._settle_parent()
+        self.settle_parent()
         return True
 
     def cancel(self) -> bool:
         """Cancel a queued or running job. The supervisor of a running one
         notices within half a second, kills its child and removes partial files."""
-        from jobs.actors import TASKS
-
         now = timezone.now()
-        if not Job.objects.filter(pk=self.pk, status__in=ACTIVE).update(
-            status="cancelled", finished_at=now, error="Cancelled", error_code="cancelled"
-        ):
-            return False
-        self.refresh_from_db()
+        with transaction.atomic():
+            if not Job.objects.filter(pk=self.pk, status__in=ACTIVE).update(
+                status=Status.CANCELLED,
+                finished_at=now,
+                error="Cancelled",
+                error_code="cancelled",
+            ):
+                return False
+            self.refresh_from_db()
+            self.log("warning", "Cancelled")
+            self.spec.cancelled(self)
         # A supervisor cleans up after a running attempt; this is for a job
         # that waited to retry with its partial download kept.
-        shutil.rmtree(settings.WORK_DIR / self.pk.hex, ignore_errors=True)
-        self.log("warning", "Cancelled")
-        TASKS[self.kind].cancelled(self)
+        shutil.rmtree(self.work_dir, ignore_errors=True)
         self.publish_status()
         if self.is_parent:
-            from jobs.family import cancel_children
-
-            self.log("warning", f"Cancelled {cancel_children(self)} child job(s)")
-        self._settle_parent()
+            self.log("warning", f"Cancelled {self.cancel_children()} child job(s)")
+        self.settle_parent()
         return True
-
-    def mark_cancelled(self) -> bool:
-        return self._finish(
-            "cancelled", error="Every child job was cancelled", error_code="cancelled"
-        )
-
-    def _settle_parent(self) -> None:
-        if self.parent_id:
-            from jobs.family import settle
-
-            settle(self.parent_id)
 
     def requeue(self, reason: str) -> bool:
         """Send a running job round again at once (its worker died or stopped)."""
@@ -320,32 +330,34 @@ class Job(models.Model):
             base = settings.JOB_RETRY_DELAY * 2 ** (self.attempts - 1)
             delay = min(base * random.uniform(0.5, 1.5), 900)
         retry_at = timezone.now() + timedelta(seconds=delay)
-        if not self._running().update(
-            status="queued",
-            retry_at=retry_at,
-            stage="",
-            worker="",
-            error=error[:2000],
-            error_code=code,
-        ):
-            return False
-        self.refresh_from_db()
-        self.log(
-            "warning",
-            f"Attempt {self.attempts} failed ({code}): {error}; retrying in {delay:.0f} s",
-        )
-        transaction.on_commit(lambda: self.enqueue(delay=delay))
+        with transaction.atomic():
+            if not self._running().update(
+                status=Status.QUEUED,
+                retry_at=retry_at,
+                stage="",
+                worker="",
+                error=error[:2000],
+                error_code=code,
+            ):
+                return False
+            self.status, self.retry_at, self.error, self.error_code = (
+                Status.QUEUED,
+                retry_at,
+                error[:2000],
+                code,
+            )
+            self.log(
+                "warning",
+                f"Attempt {self.attempts} failed ({code}): {error}; retrying in {delay:.0f} s",
+            )
+            transaction.on_commit(lambda: self.enqueue(delay=delay))
         return True
 
     @property
     def can_retry(self) -> bool:
-        """Failed or cancelled work that can be done again (not a bulk
-        parent, whose children are what can be retried)."""
-        from jobs.actors import TASKS
-
-        task = TASKS.get(self.kind)
-        redoable = task is not None and (bool(task.child) or not task.waits_for_children)
-        return self.status in ("failed", "cancelled") and redoable
+        """Failed or cancelled work that can be done again."""
+        spec = kinds.KINDS.get(self.kind)
+        return self.status in (Status.FAILED, Status.CANCELLED) and bool(spec and spec.retryable)
 
     def retry(self) -> Job:
         """A new job doing the same work as this failed or cancelled one."""
@@ -357,14 +369,22 @@ class Job(models.Model):
         self.log("info", f"Retried as job {new.pk}")
         return new
 
+    def set_label(self, label: str) -> None:
+        self.label = label[:300]
+        Job.objects.filter(pk=self.pk).update(label=self.label)
+
     # -- reporting -----------------------------------------------------------
 
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE
 
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
+
     def progress(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in PROGRESS_FIELDS}
+        return progress_frame(self.__dict__)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -386,16 +406,14 @@ class Job(models.Model):
             "finished_at": self.finished_at,
         }
 
-    def children_counts(self) -> dict[str, int]:
-        from jobs.family import children_counts
-
-        return children_counts(self.pk)
-
     def publish_status(self) -> None:
         """Announce the current status once it is committed, so that whoever
         reacts to it (a page re-rendering a row) reads the new state."""
         event = self.event("status", status=self.status, error=self.error or None)
         transaction.on_commit(lambda: publisher.get().status(event))
+
+    def publish_progress(self, state: dict[str, Any]) -> None:
+        publisher.get().progress(self.event("progress", **progress_frame(state)))
 
     def event(self, type_: str, **frame) -> dict[str, Any]:
         """A channel-layer event; consumers forward ``frame`` to subscribers."""
@@ -406,5 +424,20 @@ class Job(models.Model):
             "frame": {"type": type_, "job_id": str(self.pk), **frame},
         }
 
-    def log(self, level: str, message: str) -> None:
-        JobLog.objects.create(job_id=self.pk, level=level, message=message[:4000])
+    # -- the job's log ---------------------------------------------------------
+
+    def log(self, level: str, message: str, defer: bool = False) -> None:
+        """Add a line to the job's log. A deferred line (the child's chatter)
+        waits on this object for the next progress write or state change
+        (``flush_log``), so many lines cost one INSERT in a transaction that
+        commits anyway."""
+        line = JobLog(job_id=self.pk, level=level, message=message[:4000], ts=timezone.now())
+        if defer:
+            self.__dict__.setdefault("_log_lines", []).append(line)
+        else:
+            self.flush_log()
+            line.save()
+
+    def flush_log(self) -> None:
+        if lines := self.__dict__.pop("_log_lines", None):
+            JobLog.objects.bulk_create(lines)

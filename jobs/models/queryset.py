@@ -4,13 +4,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from jobs.models.queues import PausedQueue
-
-ACTIVE = ("queued", "running")
-FINISHED = ("succeeded", "failed", "cancelled")
+from jobs.status import ACTIVE, ALL, FINISHED, Status
 
 
 class JobQuerySet(models.QuerySet):
@@ -23,27 +21,50 @@ class JobQuerySet(models.QuerySet):
     def for_user(self, user) -> JobQuerySet:
         return self if user.is_staff else self.filter(owner=user)
 
+    def due(self, slack: float = 0.0) -> JobQuerySet:
+        """Queued jobs not waiting for a retry time (``slack`` seconds early)."""
+        cutoff = timezone.now() + timedelta(seconds=slack)
+        return self.filter(status=Status.QUEUED).filter(
+            Q(retry_at__isnull=True) | Q(retry_at__lte=cutoff)
+        )
+
+    def unpaused(self) -> JobQuerySet:
+        return self.exclude(queue__in=PausedQueue.objects.values("queue"))
+
     def claimable(self) -> JobQuerySet:
         """Queued, due (a second of slack for clocks that differ between hosts), not paused."""
-        due = timezone.now() + timedelta(seconds=1)
-        return (
-            self.filter(status="queued")
-            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=due))
-            .exclude(queue__in=PausedQueue.objects.values("queue"))
-        )
+        return self.due(slack=1).unpaused()
 
     def stale(self) -> JobQuerySet:
         """Running jobs whose worker stopped sending heartbeats."""
         cutoff = timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER)
-        waiting_parents = Q(is_parent=True, stage="waiting")
-        return self.filter(status="running", heartbeat_at__lt=cutoff).exclude(waiting_parents)
+        return self.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff).exclude(
+            is_parent=True, stage="waiting"
+        )
 
     def unclaimed(self) -> JobQuerySet:
         """Queued jobs that have waited long enough that their message may be lost."""
-        now = timezone.now()
-        cutoff = now - timedelta(seconds=settings.JOB_RESEND_AFTER)
-        return (
-            self.filter(status="queued", enqueued_at__lt=cutoff)
-            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
-            .exclude(queue__in=PausedQueue.objects.values("queue"))
+        cutoff = timezone.now() - timedelta(seconds=settings.JOB_RESEND_AFTER)
+        return self.due().unpaused().filter(enqueued_at__lt=cutoff)
+
+    def waiting_parents(self) -> JobQuerySet:
+        return self.filter(status=Status.RUNNING, is_parent=True, stage="waiting")
+
+    def relabel(self, subject: str, label: str) -> int:
+        """Name the active jobs working on ``subject`` anew (e.g. a title became known)."""
+        return self.active().filter(subject=subject).update(label=label[:300])
+
+    def counts_by_parent(self, parent_ids) -> dict:
+        """``{parent_id: {status: n, …, "total"}}`` for these parents, in one query."""
+        counts = {pk: dict.fromkeys(ALL, 0) for pk in parent_ids}
+        rows = (
+            self.filter(parent_id__in=counts)
+            .order_by()
+            .values("parent_id", "status")
+            .annotate(n=Count("pk"))
         )
+        for row in rows:
+            counts[row["parent_id"]][row["status"]] = row["n"]
+        for c in counts.values():
+            c["total"] = sum(c[status] for status in ALL)
+        return counts

@@ -2,12 +2,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
-
-# The queue that pause/resume acts on.
-DOWNLOADS = "video_downloads"
 
 
 class PausedQueue(models.Model):
@@ -25,22 +22,8 @@ class PausedQueue(models.Model):
         cls.objects.get_or_create(queue=queue)
 
     @classmethod
-    def resume(cls, queue: str) -> int:
-        """Unpause, and send the held jobs again (their messages were dropped)."""
-        from jobs.family import batched, send_all
-        from jobs.models import Job
-
-        if not cls.objects.filter(queue=queue).delete()[0]:
-            return 0
-        now = timezone.now()
-        held = Job.objects.filter(queue=queue, status="queued").filter(
-            Q(retry_at__isnull=True) | Q(retry_at__lte=now)
-        )
-        count = 0
-        for batch in batched(held.order_by("-priority", "created_at").iterator(), 500):
-            send_all(batch)
-            count += len(batch)
-        return count
+    def resume(cls, queue: str) -> bool:
+        return bool(cls.objects.filter(queue=queue).delete()[0])
 
 
 class WorkerBeat(models.Model):
@@ -51,11 +34,10 @@ class WorkerBeat(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    ALIVE_WITHIN = timedelta(seconds=30)
-
     @classmethod
     def alive(cls) -> models.QuerySet:
-        return cls.objects.filter(seen_at__gte=timezone.now() - cls.ALIVE_WITHIN)
+        cutoff = timezone.now() - timedelta(seconds=settings.WORKER_DEAD_AFTER)
+        return cls.objects.filter(seen_at__gte=cutoff)
 
 
 class ScheduledTask(models.Model):

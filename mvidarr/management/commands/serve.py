@@ -6,6 +6,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from jobs import scheduler
+from mvidarr.asgi import application
+from mvidarr.runtime import start_workers, stop_workers
+
 
 class Command(BaseCommand):
     help = "Run the web server; in embedded mode also the workers and the scheduler."
@@ -20,13 +24,8 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, no_migrate: bool, **options) -> None:
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
-        from mvidarr.asgi import application
-
         workers = []
         if settings.EMBEDDED:
-            from jobs import scheduler
-            from mvidarr.runtime import start_workers
-
             workers = start_workers()
             scheduler.recover_after_restart()
             scheduler.start_thread()
@@ -41,6 +40,4 @@ class Command(BaseCommand):
             application_close_timeout=5,
         ).run()
         if workers:
-            from mvidarr.runtime import stop_workers
-
             stop_workers(workers)

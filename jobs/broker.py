@@ -1,0 +1,53 @@
+"""Handing job ids to Dramatiq, and asking Redis which ones it still holds.
+
+A message carries only a job id; which actor and queue it goes to comes from
+the job's kind (``jobs.kinds``). The database decides what runs: a message is
+a turn to claim a job, so sending one twice is always harmless.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import dramatiq
+from dramatiq import Message
+
+from jobs import kinds
+
+
+def message(kind: str, job_id) -> Message:
+    spec = kinds.get(kind)
+    return Message(
+        queue_name=spec.queue, actor_name=spec.name, args=(str(job_id),), kwargs={}, options={}
+    )
+
+
+def send(jobs: Iterable[tuple[str, object]], delay: float | None = None) -> None:
+    """Send a message for each ``(kind, job_id)``; ``delay`` in seconds."""
+    broker = dramatiq.get_broker()
+    delay_ms = int(delay * 1000) if delay else None
+    declared = broker.get_declared_queues()
+    for kind, job_id in jobs:
+        sent = message(kind, job_id)
+        if sent.queue_name not in declared:  # no actor in this process declared it yet
+            broker.declare_queue(sent.queue_name)
+        broker.enqueue(sent, delay=delay_ms)
+
+
+def held_job_ids(queues: Iterable[str]) -> set[str] | None:
+    """The job ids of every message Redis holds for these queues (waiting,
+    delayed or being worked on), or None when the broker is not Redis."""
+    broker = dramatiq.get_broker()
+    client = getattr(broker, "client", None)
+    if client is None:
+        return None
+    ids: set[str] = set()
+    for queue in queues:
+        for name in (queue, f"{queue}.DQ"):
+            for raw in client.hvals(f"{broker.namespace}:{name}.msgs"):
+                try:
+                    ids.add(json.loads(raw)["args"][0])
+                except (ValueError, KeyError, IndexError, TypeError):
+                    continue
+    return ids

@@ -1,0 +1,42 @@
+"""Pausing downloads: the one path the pages, the API and the admin share.
+
+"Downloads" are the queues of pausable kinds (``Kind.pausable``). Pausing makes
+claims skip those queues: messages that arrive meanwhile are dropped, running
+jobs finish. Resuming re-sends every held job, since their messages are gone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from jobs import kinds
+from jobs.models import Job, PausedQueue
+from jobs.models.family import batched, send_all
+
+
+def state() -> dict[str, Any]:
+    held = PausedQueue.objects.filter(queue__in=kinds.pausable_queues()).order_by("paused_at")
+    first = held.first()
+    return {"paused": first is not None, "paused_at": first.paused_at if first else None}
+
+
+def is_paused() -> bool:
+    return state()["paused"]
+
+
+def pause() -> None:
+    for queue in kinds.pausable_queues():
+        PausedQueue.pause(queue)
+
+
+def resume() -> int:
+    """Unpause, and send the held jobs again; returns how many were sent."""
+    queues = [queue for queue in kinds.pausable_queues() if PausedQueue.resume(queue)]
+    held = Job.objects.due().filter(queue__in=queues).order_by("-priority", "created_at")
+    count = 0
+    for batch in batched(held.iterator(), 500):
+        transaction.on_commit(lambda batch=batch: send_all(batch))
+        count += len(batch)
+    return count

@@ -1,0 +1,215 @@
+"""The supervisor: one attempt of one job, from claim to outcome.
+
+1. Claim the row atomically (``Job.claim``); a duplicate delivery stops here.
+2. ``prepare()`` (with the database) builds plain parameters for the child.
+3. The child process (``jobs.child.main`` calling the kind's ``child``) does
+   the slow work in its own process group and reports over a pipe.
+4. Every half second the supervisor writes a heartbeat/progress (at most once
+   a second) or checks the row is still its attempt. If it was cancelled or
+   taken back, the child's group gets SIGTERM, then SIGKILL after a short grace.
+5. On success the kind's ``store()`` does its slow work (moving files) outside
+   any transaction; then one short transaction locks the row, runs
+   ``succeeded()`` and marks the job, so a late cancel cannot slip in between.
+   A failure is classified and retried or failed. The scratch directory is
+   removed unless the job is queued again (the next attempt resumes from it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import OperationalError, transaction
+from dramatiq.middleware import Shutdown
+
+from jobs import child, kinds
+from jobs.child import WorkError
+from jobs.models import WORKER_ID, Job, Status
+
+logger = logging.getLogger(__name__)
+
+TICK = 0.5
+KILL_GRACE = 1.0
+
+# Never plain fork from the threaded worker: a lock held by another thread at
+# fork time (OpenSSL's, for one) would hang the child. The forkserver imports
+# what the kinds ask for once; each child then starts in a few ms.
+_context = multiprocessing.get_context("forkserver")
+_preload_lock = threading.Lock()
+_preloaded = False
+
+
+def start_forkserver() -> None:
+    """Start the job forkserver with every kind's preloads (idempotent)."""
+    global _preloaded
+    with _preload_lock:
+        if not _preloaded:
+            _context.set_forkserver_preload(kinds.preloads())
+            _preloaded = True
+    multiprocessing.forkserver.ensure_running()
+
+
+def run_attempt(job_id: str) -> None:
+    job = Job.claim(job_id, WORKER_ID)
+    if job is None:
+        logger.debug("Job %s is not claimable; skipping duplicate delivery", job_id)
+        return
+    try:
+        Supervisor(job).run()
+    except Shutdown:
+        job.requeue("The worker shut down during this job")
+    except Exception as e:
+        logger.exception("Job %s failed inside the supervisor", job_id)
+        # A database hiccup (a deadlock, a lost connection) is worth another try.
+        transient = isinstance(e, OperationalError)
+        job.retry_or_fail(f"Internal error: {type(e).__name__}: {e}", "internal", transient)
+    finally:
+        job.flush_log()  # what the child said last, even for an attempt that was not ours
+        # A job queued (or running) again keeps its scratch: the next attempt resumes it.
+        if job.is_finished:
+            shutil.rmtree(job.work_dir, ignore_errors=True)
+
+
+class Supervisor:
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.spec = job.spec
+        self.state: dict[str, Any] = {}
+
+    def run(self) -> None:
+        job, spec = self.job, self.spec
+        if not spec.child:  # quick work that needs no process of its own
+            self._succeed(spec.run_inline(job))
+            return
+        job.work_dir.mkdir(parents=True, exist_ok=True)
+        params = {**spec.prepare(job), "work_dir": str(job.work_dir)}
+        start_forkserver()  # at once, unless this is the first job since start-up
+        conn, child_conn = _context.Pipe()
+        proc = _context.Process(
+            target=child.main, args=(spec.child, params, child_conn), daemon=True
+        )
+        proc.start()
+        child_conn.close()
+        try:
+            outcome, lost = self._watch(conn, proc)
+        finally:
+            _kill_group(proc)
+            conn.close()
+        if lost:  # cancelled, or taken back by the watchdog: not ours to record
+            job.refresh_from_db(fields=["status"])
+            return
+        if outcome is not None and outcome[0] == "result":
+            self._succeed(outcome[1])
+            return
+        self._fail(*self._failure(outcome, proc.exitcode))
+
+    def _fail(self, error: str, code: str, transient: bool) -> None:
+        if not self.job.will_retry(transient):
+            shutil.rmtree(self.job.work_dir, ignore_errors=True)  # gone before "failed" is seen
+        self.job.retry_or_fail(error, code, transient)
+
+    def _failure(self, outcome: tuple | None, exitcode: int | None) -> tuple[str, str, bool]:
+        """What went wrong: (message, code, transient)."""
+        if outcome is None:
+            return f"The job's process died (exit code {exitcode})", "crashed", True
+        if outcome[0] == "timeout":
+            return f"Timed out after {self.spec.time_limit} s", "timeout", False
+        if outcome[0] == "stalled":
+            return f"No progress for {settings.JOB_STALL_TIMEOUT} s", "stalled", True
+        return outcome[1]["message"], outcome[1]["code"], outcome[1]["transient"]
+
+    def _watch(self, conn, proc) -> tuple[tuple | None, bool]:
+        """Relay the child's messages until it finishes; returns (outcome, lost)."""
+        deadline = time.monotonic() + self.spec.time_limit
+        # Well inside the watchdog's threshold, even while nothing moves.
+        heartbeat_every = min(5.0, settings.JOB_STALE_AFTER / 4)
+        next_tick = time.monotonic() + TICK
+        last_write = last_moved = time.monotonic()
+        last_mark = None  # (stage, bytes): the stall clock restarts when it changes
+        dirty = False
+        while True:
+            if conn.poll(max(0.0, next_tick - time.monotonic())):
+                try:
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    return None, False
+                if message[0] == "progress":
+                    self.state.update(message[1])
+                    mark = (self.state.get("stage"), self.state.get("downloaded_bytes"))
+                    if mark != last_mark:
+                        last_mark, last_moved = mark, time.monotonic()
+                    self.job.publish_progress(self.state)
+                    dirty = True
+                elif message[0] == "log":
+                    self.job.log(message[1], message[2], defer=True)
+                    dirty = True
+                elif message[0] == "emit":
+                    last_moved = time.monotonic()
+                    with transaction.atomic():
+                        self.spec.received(self.job, message[1])
+                else:
+                    return message, False
+            now = time.monotonic()
+            if now < next_tick:
+                continue
+            next_tick = now + TICK
+            if dirty and now - last_write >= 1.0 or now - last_write >= heartbeat_every:
+                ours = self.job.save_progress(self.state if dirty else {})
+                last_write, dirty = now, False
+            else:
+                ours = self.job.still_running()
+            if not ours:
+                return None, True
+            if now > deadline:
+                return ("timeout",), False
+            busy = self.state.get("stage") in self.spec.busy_stages
+            if not busy and now - last_moved > settings.JOB_STALL_TIMEOUT:
+                return ("stalled",), False
+
+    def _succeed(self, result: dict[str, Any]) -> None:
+        job, spec = self.job, self.spec
+        if not job.still_running():
+            return
+        try:
+            stored = spec.store(job, result, job.work_dir)
+        except WorkError as e:
+            self._fail(str(e), e.code, e.transient)
+            return
+        with transaction.atomic():
+            locked = Job.objects.select_for_update().filter(pk=job.pk, status=Status.RUNNING)
+            if not locked.filter(attempts=job.attempts).exists():
+                transaction.on_commit(lambda: spec.discard(job, stored))
+                return
+            job.save_progress(self.state)
+            final = spec.succeeded(job, stored)
+            if not spec.waits_for_children:
+                job.mark_succeeded(final)
+                return
+            Job.objects.filter(pk=job.pk).update(result=final, is_parent=True)
+            job.result = final
+        shutil.rmtree(job.work_dir, ignore_errors=True)
+        job.wait_for_children()
+
+
+def _kill_group(proc: multiprocessing.process.BaseProcess) -> None:
+    """SIGTERM the child's process group, SIGKILL what is left after a grace."""
+    for sig, wait in ((signal.SIGTERM, KILL_GRACE), (signal.SIGKILL, 2.0)):
+        if not proc.is_alive():
+            break
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            # the child has not made its group yet, or has just exited
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, sig)
+        proc.join(wait)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)  # stragglers such as ffmpeg

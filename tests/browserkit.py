@@ -1,0 +1,79 @@
+"""Shared pieces of the browser tests: Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.live import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Records in window.__progress[key] each new value of the <progress> matching
+# `selector`, looking it up afresh on every DOM change as htmx swaps it out.
+WATCH_PROGRESS = """([selector, key]) => {
+  const seen = (window.__progress = window.__progress || {});
+  seen[key] = [];
+  const sample = () => {
+    const bar = document.querySelector(selector);
+    const value = bar && bar.hasAttribute("value") ? bar.value : null;
+    const list = seen[key];
+    if (value !== null && list[list.length - 1] !== value) list.push(value);
+  };
+  sample();
+  new MutationObserver(sample).observe(document.body, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ["value"],
+  });
+}"""
+
+
+def log_in(page, user: str = "alice") -> None:
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Library")).to_be_visible()
+    wait_live(page)
+
+
+def wait_live(page) -> None:
+    """The page's live-update socket is connected."""
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+
+
+def add_from_library(page, url: str):
+    """Paste a URL into the Library form, submit, and return the new row."""
+    form = page.locator("#add-form")
+    expect(form.get_by_label("Download now")).to_be_checked()
+    form.get_by_label("Video URL").fill(url)
+    form.get_by_role("button", name="Add").click()
+    row = page.locator("article.video", has=page.locator(f'a[href="{url}"]'))
+    expect(row).to_have_count(1)
+    return page.locator(f"#{row.get_attribute('id')}")
+
+
+def watch_progress(page, row) -> None:
+    page.evaluate(WATCH_PROGRESS, [f"#{row.get_attribute('id')} progress", "row"])
+
+
+def seen_progress(page) -> list[float]:
+    return page.evaluate("window.__progress.row")
+
+
+def mark_page(page) -> None:
+    """A flag that only survives while no navigation or reload happens."""
+    page.evaluate("window.__marker = 1")
+
+
+def assert_not_reloaded(page) -> None:
+    assert page.evaluate("window.__marker") == 1, "the page navigated or reloaded"
