@@ -42,9 +42,9 @@ def app_processes(app: LiveApp) -> set[int]:
     return pids
 
 
-def start_slow_download(app, media) -> tuple[dict, str]:
+def start_slow_download(app, media, rate: int = 400000) -> tuple[dict, str]:
     client = app.client("alice")
-    video = add_video(client, media.url(unique("media/long.mp4?rate=400000")))
+    video = add_video(client, media.url(unique(f"media/long.mp4?rate={rate}")))
     job_id = client.post(f"/api/videos/{video['id']}/download").json()["job_id"]
     wait_for(lambda: (job_of(client, job_id)["progress"]["downloaded_bytes"] or 0) > 0)
     return video, job_id
@@ -93,12 +93,14 @@ def test_a_live_workers_long_job_is_never_taken_from_it(app, media):
 
 def test_a_worker_stopped_gracefully_hands_its_job_back_at_once(app, media):
     client = app.client("alice")
-    _, job_id = start_slow_download(app, media)
+    # Slow enough that the download is surely still running when the worker stops.
+    _, job_id = start_slow_download(app, media, rate=150000)
     app.stop_process("worker", signal.SIGTERM)
     job = job_of(client, job_id)
     assert job["status"] == "queued", job
     app.start_process("worker", "worker")
-    job = finished(client, job_id, timeout=60)
+    # The reconciler re-sends a message the stopping worker may have lost.
+    job = finished(client, job_id, timeout=120)
     assert job["status"] == "succeeded" and job["attempts"] == 2
 
 
