@@ -4,9 +4,10 @@
 2. ``prepare()`` (with the database) builds plain parameters for the child.
 3. The child process (``jobs.child.main`` calling the kind's ``child``) does
    the slow work in its own process group and reports over a pipe.
-4. Every half second the supervisor writes a heartbeat/progress (at most once
-   a second) or checks the row is still its attempt. If it was cancelled or
-   taken back, the child's group gets SIGTERM, then SIGKILL after a short grace.
+4. The process's attempt book (``jobs.attempts``) writes progress and
+   heartbeats once a second and checks every half second that the row is
+   still this attempt, for all running attempts together. If it was cancelled
+   or taken back, the child's group gets SIGTERM, then SIGKILL after a grace.
 5. On success the kind's ``store()`` does its slow work (moving files) outside
    any transaction; then one short transaction locks the row, runs
    ``succeeded()`` and marks the job, so a late cancel cannot slip in between.
@@ -31,6 +32,7 @@ from django.db import OperationalError, transaction
 from dramatiq.middleware import Shutdown
 
 from jobs import child, kinds
+from jobs.attempts import book
 from jobs.child import WorkError
 from jobs.models import WORKER_ID, Job, Status
 
@@ -127,16 +129,22 @@ class Supervisor:
         return outcome[1]["message"], outcome[1]["code"], outcome[1]["transient"]
 
     def _watch(self, conn, proc) -> tuple[tuple | None, bool]:
-        """Relay the child's messages until it finishes; returns (outcome, lost)."""
+        """Relay the child's messages until it finishes; returns (outcome, lost).
+        Progress goes to the publisher at once and, with the log lines, to the
+        process's attempt book (``jobs.attempts``), which writes and checks
+        every running attempt of this process together."""
+        attempt = book.add(self.job)
+        try:
+            return self._relay(conn, attempt)
+        finally:
+            book.remove(attempt)
+
+    def _relay(self, conn, attempt) -> tuple[tuple | None, bool]:
         deadline = time.monotonic() + self.spec.time_limit
-        # Well inside the watchdog's threshold, even while nothing moves.
-        heartbeat_every = min(5.0, settings.JOB_STALE_AFTER / 4)
-        next_tick = time.monotonic() + TICK
-        last_write = last_moved = time.monotonic()
+        last_moved = time.monotonic()
         last_mark = None  # (stage, bytes): the stall clock restarts when it changes
-        dirty = False
-        while True:
-            if conn.poll(max(0.0, next_tick - time.monotonic())):
+        while not attempt.lost.is_set():
+            if conn.poll(TICK):
                 try:
                     message = conn.recv()
                 except (EOFError, OSError):
@@ -147,10 +155,9 @@ class Supervisor:
                     if mark != last_mark:
                         last_mark, last_moved = mark, time.monotonic()
                     self.job.publish_progress(self.state)
-                    dirty = True
+                    book.progress(attempt, message[1])
                 elif message[0] == "log":
-                    self.job.log(message[1], message[2], defer=True)
-                    dirty = True
+                    book.log(attempt, message[1], message[2])
                 elif message[0] == "emit":
                     last_moved = time.monotonic()
                     with transaction.atomic():
@@ -158,21 +165,12 @@ class Supervisor:
                 else:
                     return message, False
             now = time.monotonic()
-            if now < next_tick:
-                continue
-            next_tick = now + TICK
-            if dirty and now - last_write >= 1.0 or now - last_write >= heartbeat_every:
-                ours = self.job.save_progress(self.state if dirty else {})
-                last_write, dirty = now, False
-            else:
-                ours = self.job.still_running()
-            if not ours:
-                return None, True
             if now > deadline:
                 return ("timeout",), False
             busy = self.state.get("stage") in self.spec.busy_stages
             if not busy and now - last_moved > settings.JOB_STALL_TIMEOUT:
                 return ("stalled",), False
+        return None, True
 
     def _succeed(self, result: dict[str, Any]) -> None:
         job, spec = self.job, self.spec

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from jobs.models import ACTIVE
+from jobs.status import ACTIVE
 
 
 def wait_for(check, timeout: float = 30, interval: float = 0.05):

@@ -25,7 +25,8 @@ import httpx
 import psycopg
 import redis
 
-REPO = Path(__file__).resolve().parent.parent
+# The app to run: this tree, or another checkout (``bench.compare`` measures two).
+REPO = Path(os.environ.get("MVIDARR_APP_DIR") or Path(__file__).resolve().parent.parent)
 USERS = {"alice": False, "bob": False, "staff": True}
 PASSWORD = "correct-horse-battery-staple"
 REDIS_URL = os.environ.get("MVIDARR_TEST_REDIS_URL", "redis://127.0.0.1:6379")

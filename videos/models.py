@@ -28,6 +28,9 @@ class VideoQuerySet(models.QuerySet):
     def for_user(self, user) -> VideoQuerySet:
         return self if user.is_staff else self.filter(owner=user)
 
+    def mark_downloading(self) -> int:
+        return self.update(status=Video.Status.DOWNLOADING, error="")
+
     def add(self, owner, url: str, title: str = "", artist: str = "") -> tuple[Video, bool]:
         """The owner's video for ``url`` (checked, ``BadUrl`` if refused), created if new."""
         return self.get_or_create(
@@ -170,9 +173,6 @@ class Video(models.Model):
         self.status = self.Status.DOWNLOADED
         self.error = ""
         self.save(update_fields=["file", "file_size", "duration", "status", "error", "updated_at"])
-
-    def mark_downloading(self) -> None:
-        Video.objects.filter(pk=self.pk).update(status=self.Status.DOWNLOADING, error="")
 
     def mark_failed(self, error: str) -> None:
         Video.objects.filter(pk=self.pk).update(status=self.Status.FAILED, error=error[:2000])

@@ -70,7 +70,7 @@ class DownloadVideo(Kind):
         return _add(owner, data).request_download(owner)[0]
 
     def queued(self, job: Job) -> None:
-        _video(job).mark_downloading()
+        Video.objects.filter(pk=job.params["video_id"]).mark_downloading()
 
     def prepare(self, job: Job) -> dict[str, Any]:
         return {"url": _video(job).url, "ffmpeg": media.ffmpeg_path()}
@@ -125,9 +125,7 @@ def queue_downloads(parent: Job, videos: list[Video]) -> int:
     """Child download jobs of ``parent`` for these videos, in bulk."""
     specs = [ChildSpec(v.subject, {"video_id": v.pk}, v.label) for v in videos]
     children = parent.add_children(DownloadVideo.name, specs)
-    Video.objects.filter(pk__in=[job.params["video_id"] for job in children]).update(
-        status=Video.Status.DOWNLOADING, error=""
-    )
+    Video.objects.filter(pk__in=[job.params["video_id"] for job in children]).mark_downloading()
     return len(children)
 
 
