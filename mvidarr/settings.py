@@ -74,6 +74,20 @@ REDIS_URL = envstr("REDIS_URL")
 EMBEDDED = not REDIS_URL
 ALLOW_PRIVATE_URLS = envbool("MVIDARR_ALLOW_PRIVATE_URLS", False)
 
+
+def envnetworks(name: str) -> list:
+    """``CIDR[,CIDR…]``; a bad item (or host bits set, ``10.0.0.5/24``) stops startup."""
+    from videos.netguard import parse_networks
+
+    try:
+        return list(parse_networks(envstr(name)))
+    except ValueError as e:
+        raise ImproperlyConfigured(f"{name} must be a comma-separated list of CIDRs: {e}") from None
+
+
+# Private networks content may still reach (a LAN media host), and nothing else private.
+ALLOWED_NETWORKS = envnetworks("MVIDARR_ALLOWED_NETWORKS")
+
 # Worker threads per queue. Each download runs in its own child process, so a
 # thread here is cheap: it only supervises.
 QUEUE_CONCURRENCY = {

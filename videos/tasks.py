@@ -16,6 +16,7 @@ from jobs.family import ChildSpec, add_children, settle
 from jobs.models import Job
 from videos import media
 from videos.models import Video
+from videos.netguard import policy_params
 from videos.validation import BadUrl, check_url
 
 
@@ -30,7 +31,7 @@ class ExtractVideoInfo(JobTask):
     child = "videos.ytdlp:extract_info"
 
     def prepare(self, job: Job) -> dict[str, Any]:
-        return {"url": _video(job).url}
+        return {"url": _video(job).url, "network_policy": policy_params()}
 
     def succeeded(self, job: Job, result: dict[str, Any], work_dir: Path) -> dict[str, Any]:
         video = _video(job)
@@ -50,7 +51,11 @@ class DownloadVideo(JobTask):
     child = "videos.ytdlp:download"
 
     def prepare(self, job: Job) -> dict[str, Any]:
-        return {"url": _video(job).url, "ffmpeg": media.ffmpeg_path()}
+        return {
+            "url": _video(job).url,
+            "ffmpeg": media.ffmpeg_path(),
+            "network_policy": policy_params(),
+        }
 
     def succeeded(self, job: Job, result: dict[str, Any], work_dir: Path) -> dict[str, Any]:
         source = Path(result["filepath"]).resolve()
@@ -108,7 +113,7 @@ class DownloadPlaylist(JobTask):
     waits_for_children = True
 
     def prepare(self, job: Job) -> dict[str, Any]:
-        return {"url": job.params["url"]}
+        return {"url": job.params["url"], "network_policy": policy_params()}
 
     def received(self, job: Job, entries: list[dict[str, str]]) -> None:
         hosts: dict[str, bool] = {}
