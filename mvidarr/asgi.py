@@ -16,6 +16,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from jobs import publisher  # noqa: E402
 from jobs.routing import websocket_urlpatterns  # noqa: E402
+from mvidarr import bodylimit  # noqa: E402
 from mvidarr.wsauth import ApiKeyAuthMiddleware, OriginCheckMiddleware  # noqa: E402
 
 
@@ -28,6 +29,9 @@ def bind_publisher(app):
 
     return wrapper
 
+
+# Oversized bodies are refused in daphne's HTTP layer, before they are read.
+bodylimit.install()
 
 application = bind_publisher(
     ProtocolTypeRouter(
