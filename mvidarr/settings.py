@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +71,14 @@ DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS").split(",") if o]
 
+# Behind a reverse proxy that ends TLS: trust its X-Forwarded-Proto, send
+# cookies only over HTTPS and tell browsers to stay on HTTPS (HSTS).
+BEHIND_TLS_PROXY = envbool("MVIDARR_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+
 REDIS_URL = envstr("REDIS_URL")
 EMBEDDED = not REDIS_URL
 ALLOW_PRIVATE_URLS = envbool("MVIDARR_ALLOW_PRIVATE_URLS", False)
@@ -123,6 +132,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "ninja",
+    "axes",
     "mvidarr",
     "jobs",
     "videos",
@@ -138,7 +148,24 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling (pages and admin alike go through authenticate()): after 10
+# failures for one username *or* one client address within 15 minutes, every
+# attempt is refused for 15 minutes, even with the right password. Each failure
+# is logged by django-axes (logger "axes.watch_login" and friends).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "mvidarr.security.client_ip"
+AXES_VERBOSE = True
+AXES_SENSITIVE_PARAMETERS: list[str] = []  # log who and from where (never the password)
 
 ROOT_URLCONF = "mvidarr.urls"
 ASGI_APPLICATION = "mvidarr.asgi.application"
