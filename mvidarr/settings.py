@@ -7,6 +7,7 @@ in-memory channel layer. Setting ``REDIS_URL`` switches to *scaled* mode.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from datetime import timedelta
@@ -46,6 +47,10 @@ def envint(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+# The data dir holds the database (session keys, password hashes), the secret
+# key and the library: nothing in it is for other local users. Every file and
+# directory this process and its children (yt-dlp, ffmpeg) create is private.
+os.umask(0o077)
 DATA_DIR = Path(envstr("MVIDARR_DATA_DIR", str(BASE_DIR / "data"))).resolve()
 LIBRARY_DIR = Path(envstr("MVIDARR_LIBRARY_DIR", str(DATA_DIR / "library"))).resolve()
 # Downloads land here first and move into the library only when complete, so a
@@ -53,6 +58,18 @@ LIBRARY_DIR = Path(envstr("MVIDARR_LIBRARY_DIR", str(DATA_DIR / "library"))).res
 WORK_DIR = DATA_DIR / "work"
 for _dir in (DATA_DIR, LIBRARY_DIR, WORK_DIR):
     _dir.mkdir(parents=True, exist_ok=True)
+
+
+def _make_private(data_dir: Path) -> None:
+    """Tighten a data dir made before the umask above (0755, files 0644)."""
+    with contextlib.suppress(PermissionError):
+        data_dir.chmod(0o700)
+    for name in ("mvidarr.sqlite3", "mvidarr.sqlite3-wal", "mvidarr.sqlite3-shm", "secret_key"):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            (data_dir / name).chmod(0o600)
+
+
+_make_private(DATA_DIR)
 
 
 def _secret_key() -> str:
