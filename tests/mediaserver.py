@@ -17,6 +17,8 @@ Routes:
     GET /page/<name>.html          HTML page with ``<video src="/media/<name>.mp4">``
     GET /embed.html?src=URL        HTML page with ``<video src="URL">``
     GET /redirect?to=URL           302 to URL
+    GET /blob/<name>?type=T        a small SVG-with-script body (not media) sent
+                                   as T (default video/mp4), whatever <name> says
     GET /feed.xml?n=N&media=M      RSS 2.0 feed, N items (default 3) whose
                                    enclosures point to /media/M (default clip.mp4);
                                    ``base=URL`` puts the items on another server
@@ -62,6 +64,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 TYPES = {".mp4": "video/mp4", ".ts": "video/mp2t", ".m3u8": "application/vnd.apple.mpegurl"}
+BLOB = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>\n'
 INT_KNOBS = ("rate", "stall_after", "drop_after", "fail", "status")
 
 
@@ -183,6 +186,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._page(unquote(path[len("/page/") : -len(".html")]), url.query)
             elif path == "/feed.xml":
                 self._feed()
+            elif path.startswith("/blob/"):
+                ctype = self.query.get("type", "video/mp4")
+                self._text(200, BLOB, ctype=ctype)
             elif path == "/redirect":
                 self._text(302, "moved\n", {"Location": self.query["to"]})
             elif path == "/embed.html":

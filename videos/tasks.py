@@ -3,7 +3,6 @@ process; what is here runs in the worker with the database."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +62,8 @@ class DownloadVideo(JobTask):
             raise WorkError("The download produced no file in its work directory")
         video = _video(job)
         video.apply_info(result["info"])
-        target = video.library_path(result["ext"])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(source, target)
+        media.confirm_media(source, result["ext"])
+        target = video.file_into_library(source, result["ext"])
         duration = media.probe_duration(target) or result["info"].get("duration")
         media.write_nfo(
             target.with_suffix(".nfo"),
