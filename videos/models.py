@@ -14,6 +14,13 @@ from jobs.models import Job
 
 UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 MAX_NAME_TRIES = 20
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def clean_text(text: str) -> str:
+    """A one-line text with no NUL or other control characters (PostgreSQL
+    refuses NUL outright; the rest break NFOs, logs and pages)."""
+    return CONTROL.sub(" ", text or "").strip()
 
 
 def safe_name(text: str, fallback: str, limit: int = 80) -> str:
@@ -65,6 +72,10 @@ class Video(models.Model):
 
     def __str__(self) -> str:
         return f"{self.artist or '?'} - {self.title or self.url}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.title, self.artist = clean_text(self.title), clean_text(self.artist)
+        super().save(*args, **kwargs)
 
     @property
     def subject(self) -> str:

@@ -78,6 +78,11 @@ class _Logger:
             self.reporter.log("info", "Last yt-dlp output:\n" + "\n".join(self.tail))
 
 
+def _one_line(text: Any) -> str:
+    """Remote text with no NUL or other control characters."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", str(text or "")).strip()
+
+
 def _clean(msg: str) -> str:
     return re.sub(r"^(ERROR|WARNING):\s*", "", msg).strip()
 
@@ -291,8 +296,8 @@ def list_entries(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
             batch.append(
                 {
                     "url": url,
-                    "title": entry.get("title") or "",
-                    "artist": entry.get("artist") or "",
+                    "title": _one_line(entry.get("title")),
+                    "artist": _one_line(entry.get("artist")),
                 }
             )
             count += 1
