@@ -53,13 +53,35 @@ def browser():
         browser.close()
 
 
+def csp_violations(page) -> list[str]:
+    """Collects what the page's Content-Security-Policy blocked (should stay empty:
+    the pages must work with scripts from our own origin only)."""
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    return blocked
+
+
+def wait_for_js(page, expression: str, timeout: float = 15) -> None:
+    """``page.wait_for_function`` without its in-page eval, which the CSP forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def page(browser, embedded_app):
     context = browser.new_context(base_url=embedded_app.base_url)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    blocked = csp_violations(page)
     yield page
     context.close()
+    assert blocked == []
 
 
 def unique(path: str) -> str:
@@ -134,7 +156,7 @@ def test_a_reload_mid_download_shows_it_running_and_it_still_finishes_live(page,
     url = media.url(unique("media/clip.mp4?rate=120000"))
     row = add_from_library(page, url)
     watch_progress(page, row)
-    page.wait_for_function("window.__progress.row.some(v => v > 0 && v < 60)")
+    wait_for_js(page, "window.__progress.row.some(v => v > 0 && v < 60)")
 
     response = page.reload()
     assert response.ok
@@ -167,7 +189,7 @@ def test_cancelling_from_the_activity_page_moves_the_job_to_recent(page, media, 
     running = page.locator(f"#running #job-{job_id}")
     expect(running).to_be_visible()
     page.evaluate(WATCH_PROGRESS, [f"#job-{job_id} progress", "row"])
-    page.wait_for_function("window.__progress.row.filter(v => v > 0).length >= 2")
+    wait_for_js(page, "window.__progress.row.filter(v => v > 0).length >= 2")
     values = [v for v in seen_progress(page) if v > 0]
     assert values[-1] > values[0], values
 

@@ -321,14 +321,17 @@ def test_the_new_pages_need_a_login(client, users, path):
 @pytest.fixture
 def live_page(embedded_app):
     sync_api = pytest.importorskip("playwright.sync_api")
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, csp_violations
 
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(base_url=embedded_app.base_url)
         context.set_default_timeout(15_000)
-        yield context.new_page()
+        page = context.new_page()
+        blocked = csp_violations(page)
+        yield page
         browser.close()
+        assert blocked == []
 
 
 def start_slow_download(client, media) -> str:
@@ -343,7 +346,14 @@ def start_slow_download(client, media) -> str:
 def test_the_dashboard_follows_downloads_and_a_cancel_live(live_page, embedded_app, media):
     from playwright.sync_api import expect
 
-    from tests.test_browser import WATCH_PROGRESS, assert_not_reloaded, log_in, mark_page, wait_live
+    from tests.test_browser import (
+        WATCH_PROGRESS,
+        assert_not_reloaded,
+        log_in,
+        mark_page,
+        wait_for_js,
+        wait_live,
+    )
 
     page, client = live_page, embedded_app.client("alice")
     log_in(page)
@@ -364,7 +374,7 @@ def test_the_dashboard_follows_downloads_and_a_cancel_live(live_page, embedded_a
     row = page.locator(f"#running #job-{first}")
     expect(row.locator(".attempt")).to_have_text("attempt 1 of 3")
     page.evaluate(WATCH_PROGRESS, [f"#job-{first} progress", "row"])
-    page.wait_for_function("window.__progress.row.filter(v => v > 0).length >= 2")
+    wait_for_js(page, "window.__progress.row.filter(v => v > 0).length >= 2")
     values = [v for v in page.evaluate("window.__progress.row") if v > 0]
     assert values[-1] > values[0], values
     expect(row.locator(".speed")).not_to_be_empty()
