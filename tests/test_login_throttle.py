@@ -64,3 +64,14 @@ def test_every_failure_is_logged(client, users, caplog):
     failures = [r for r in caplog.records if "failure" in r.getMessage().lower()]
     assert len(failures) == 3
     assert "alice" in failures[0].getMessage() and "10.7.7.7" in failures[0].getMessage()
+
+
+def test_behind_a_tls_proxy_the_address_the_proxy_appended_counts(rf, settings):
+    from mvidarr.security import client_ip
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7")
+    assert client_ip(request) == "10.0.0.2"
+    settings.BEHIND_TLS_PROXY = True
+    assert client_ip(request) == "198.51.100.7"
+    request.META["HTTP_X_FORWARDED_FOR"] = "not an address"
+    assert client_ip(request) == "10.0.0.2"
