@@ -24,6 +24,8 @@ def stats_for(user) -> dict[str, Any]:
         {"name": w.name, "queues": w.queues, "started_at": w.started_at, "seen_at": w.seen_at}
         for w in WorkerBeat.alive().order_by("name")
     ]
+    if not user.is_staff:  # host:pid of the workers is for the operator only
+        workers = [{k: v for k, v in w.items() if k != "name"} for w in workers]
     return {
         "by_status": by_status,
         "by_queue": by_queue,

@@ -68,6 +68,8 @@ def run_attempt(job_id: str) -> None:
         Supervisor(job).run()
     except Shutdown:
         job.requeue("The worker shut down during this job")
+    except WorkError as e:  # classified outside the child (prepare, run_inline)
+        job.retry_or_fail(str(e), e.code, e.transient)
     except Exception as e:
         logger.exception("Job %s failed inside the supervisor", job_id)
         # A database hiccup (a deadlock, a lost connection) is worth another try.

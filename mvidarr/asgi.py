@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 
+from asgiref.sync import sync_to_async
 from django.core.asgi import get_asgi_application
+from django.core.exceptions import SuspiciousOperation
+from django.core.handlers.exception import response_for_exception
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mvidarr.settings")
 django_asgi_app = get_asgi_application()
@@ -16,7 +19,19 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from jobs import publisher  # noqa: E402
 from jobs.routing import websocket_urlpatterns  # noqa: E402
+from mvidarr import bodylimit  # noqa: E402
 from mvidarr.wsauth import ApiKeyAuthMiddleware, OriginCheckMiddleware  # noqa: E402
+
+
+class StaticFilesHandler(ASGIStaticFilesHandler):
+    """Static files, where a path trick (``/static/..%2f..%2f``) is a bad
+    request (400), not a server error: Django's handler only converts 404s."""
+
+    async def get_response_async(self, request):
+        try:
+            return await super().get_response_async(request)
+        except SuspiciousOperation as e:
+            return await sync_to_async(response_for_exception, thread_sensitive=False)(request, e)
 
 
 def bind_publisher(app):
@@ -29,10 +44,13 @@ def bind_publisher(app):
     return wrapper
 
 
+# Oversized bodies are refused in daphne's HTTP layer, before they are read.
+bodylimit.install()
+
 application = bind_publisher(
     ProtocolTypeRouter(
         {
-            "http": ASGIStaticFilesHandler(django_asgi_app),
+            "http": StaticFilesHandler(django_asgi_app),
             "websocket": OriginCheckMiddleware(
                 AuthMiddlewareStack(ApiKeyAuthMiddleware(URLRouter(websocket_urlpatterns)))
             ),

@@ -4,7 +4,8 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
 from django.utils import timezone
 
 KEY_PREFIX = "mvk_"
@@ -50,3 +51,21 @@ class ApiKey(models.Model):
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
             cls.objects.filter(pk=key.pk).update(last_used_at=now)
         return key.user
+
+
+class SetupLock(models.Model):
+    """One row that first-run setup locks, so that concurrent submissions of
+    the setup form create exactly one administrator (on PostgreSQL the row
+    lock serialises them; SQLite's IMMEDIATE transactions already do)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+
+    @classmethod
+    def create_first_admin(cls, user) -> bool:
+        """Save ``user`` as the first account; False if one exists already."""
+        with transaction.atomic():
+            cls.objects.select_for_update().get_or_create(pk=1)
+            if get_user_model().objects.exists():
+                return False
+            user.save()
+        return True

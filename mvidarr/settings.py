@@ -7,12 +7,16 @@ in-memory channel layer. Setting ``REDIS_URL`` switches to *scaled* mode.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from videos.netguard import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,6 +49,10 @@ def envint(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+# The data dir holds the database (session keys, password hashes), the secret
+# key and the library: nothing in it is for other local users. Every file and
+# directory this process and its children (yt-dlp, ffmpeg) create is private.
+os.umask(0o077)
 DATA_DIR = Path(envstr("MVIDARR_DATA_DIR", str(BASE_DIR / "data"))).resolve()
 LIBRARY_DIR = Path(envstr("MVIDARR_LIBRARY_DIR", str(DATA_DIR / "library"))).resolve()
 # Downloads land here first and move into the library only when complete, so a
@@ -52,6 +60,18 @@ LIBRARY_DIR = Path(envstr("MVIDARR_LIBRARY_DIR", str(DATA_DIR / "library"))).res
 WORK_DIR = DATA_DIR / "work"
 for _dir in (DATA_DIR, LIBRARY_DIR, WORK_DIR):
     _dir.mkdir(parents=True, exist_ok=True)
+
+
+def _make_private(data_dir: Path) -> None:
+    """Tighten a data dir made before the umask above (0755, files 0644)."""
+    with contextlib.suppress(PermissionError):
+        data_dir.chmod(0o700)
+    for name in ("mvidarr.sqlite3", "mvidarr.sqlite3-wal", "mvidarr.sqlite3-shm", "secret_key"):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            (data_dir / name).chmod(0o600)
+
+
+_make_private(DATA_DIR)
 
 
 def _secret_key() -> str:
@@ -70,9 +90,29 @@ DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS").split(",") if o]
 
+# Behind a reverse proxy that ends TLS: trust its X-Forwarded-Proto, send
+# cookies only over HTTPS and tell browsers to stay on HTTPS (HSTS).
+BEHIND_TLS_PROXY = envbool("MVIDARR_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+
 REDIS_URL = envstr("REDIS_URL")
 EMBEDDED = not REDIS_URL
 ALLOW_PRIVATE_URLS = envbool("MVIDARR_ALLOW_PRIVATE_URLS", False)
+
+
+def envnetworks(name: str) -> list:
+    """``CIDR[,CIDR…]``; a bad item (or host bits set, ``10.0.0.5/24``) stops startup."""
+    try:
+        return list(parse_networks(envstr(name)))
+    except ValueError as e:
+        raise ImproperlyConfigured(f"{name} must be a comma-separated list of CIDRs: {e}") from None
+
+
+# Private networks content may still reach (a LAN media host), and nothing else private.
+ALLOWED_NETWORKS = envnetworks("MVIDARR_ALLOWED_NETWORKS")
 
 # Worker threads per queue. Each download runs in its own child process, so a
 # thread here is cheap: it only supervises.
@@ -113,6 +153,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "ninja",
+    "axes",
     "mvidarr",
     "jobs",
     "videos",
@@ -120,6 +161,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mvidarr.middleware.content_security_policy",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -128,7 +170,24 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling (pages and admin alike go through authenticate()): after 10
+# failures for one username *or* one client address within 15 minutes, every
+# attempt is refused for 15 minutes, even with the right password. Each failure
+# is logged by django-axes (logger "axes.watch_login" and friends).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "mvidarr.security.client_ip"
+AXES_VERBOSE = True
+AXES_SENSITIVE_PARAMETERS: list[str] = []  # log who and from where (never the password)
 
 ROOT_URLCONF = "mvidarr.urls"
 ASGI_APPLICATION = "mvidarr.asgi.application"

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from mvidarr.forms import AdminSetupForm
+from mvidarr.models import SetupLock
 
 
 def setup(request: HttpRequest) -> HttpResponse:
@@ -16,7 +17,8 @@ def setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save(commit=False)
         user.is_staff = user.is_superuser = True
-        user.save()
+        if not SetupLock.create_first_admin(user):
+            return redirect("login")  # someone else finished setup first
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("library")
     return render(request, "mvidarr/setup.html", {"form": form})

@@ -1,18 +1,23 @@
 """WebSocket handshake checks: API-key authentication and the Origin rule.
 
-Browsers always send ``Origin``; it must name one of ``ALLOWED_HOSTS``, or a
-page on another site could ride the user's session cookie. A handshake with
-no ``Origin`` comes from a script, which must then bring an API key.
+Browsers always send ``Origin``; as in Django's CSRF check, it must be the
+site's own ``scheme://host:port`` (the handshake's ``Host``, itself one of
+``ALLOWED_HOSTS``) or one of ``CSRF_TRUSTED_ORIGINS``, or a page on another
+site -- or on another port of this host -- could ride the user's session
+cookie. A handshake with no ``Origin`` comes from a script, which must then
+bring an API key.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 
 from mvidarr.models import ApiKey
 
@@ -26,6 +31,40 @@ def api_key_from_headers(headers: dict[bytes, bytes]) -> str | None:
     return None
 
 
+def own_origin(scope: Mapping, headers: Mapping[bytes, bytes]) -> str | None:
+    """``scheme://host[:port]`` of the site the handshake was sent to, or None
+    when its ``Host`` is not one of ``ALLOWED_HOSTS``."""
+    host = headers.get(b"host", b"").decode("latin1").strip().lower()
+    domain, _ = split_domain_port(host)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return None
+    secure = scope.get("scheme") == "wss"
+    if proxy := getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        name = proxy[0].removeprefix("HTTP_").replace("_", "-").lower().encode()
+        forwarded = headers.get(name, b"").decode("latin1").split(",")[0].strip()
+        secure = forwarded == proxy[1]
+    return f"{'https' if secure else 'http'}://{host}"
+
+
+def origin_allowed(origin: str, scope: Mapping, headers: Mapping[bytes, bytes]) -> bool:
+    """Django's CSRF origin rule, for a WebSocket handshake."""
+    origin = origin.strip().lower()
+    if origin == own_origin(scope, headers):
+        return True
+    trusted = [o.lower() for o in settings.CSRF_TRUSTED_ORIGINS]
+    if origin in trusted:
+        return True
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    return any(
+        is_same_domain(parts.netloc, t.split("://", 1)[1].removeprefix("*"))
+        for t in trusted
+        if "*" in t and t.startswith(f"{parts.scheme}://")
+    )
+
+
 class OriginCheckMiddleware:
     def __init__(self, app) -> None:
         self.app = app
@@ -36,8 +75,7 @@ class OriginCheckMiddleware:
         if origin is None:
             allowed = api_key_from_headers(headers) is not None
         else:
-            host = urlsplit(origin.decode("latin1")).hostname or ""
-            allowed = validate_host(host, settings.ALLOWED_HOSTS)
+            allowed = origin_allowed(origin.decode("latin1"), scope, headers)
         if not allowed:
             return await WebsocketDenier()(scope, receive, send)
         return await self.app(scope, receive, send)

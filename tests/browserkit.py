@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -77,3 +78,23 @@ def mark_page(page) -> None:
 
 def assert_not_reloaded(page) -> None:
     assert page.evaluate("window.__marker") == 1, "the page navigated or reloaded"
+
+
+def csp_violations(page) -> list[str]:
+    """Collects what the page's Content-Security-Policy blocked (should stay empty:
+    the pages must work with scripts from our own origin only)."""
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    return blocked
+
+
+def wait_for_js(page, expression: str, timeout: float = 15) -> None:
+    """``page.wait_for_function`` without its in-page eval, which the CSP forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        time.sleep(0.05)

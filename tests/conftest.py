@@ -60,7 +60,20 @@ def users(db, django_user_model):
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-LIVE_FIXTURES = {"media", "app", "embedded_app", "redis_app", "retrying_app", "server"}
+LIVE_FIXTURES = {
+    "media",
+    "app",
+    "embedded_app",
+    "redis_app",
+    "retrying_app",
+    "server",
+    "guarded_app",
+    "public",
+    "internal",
+    "fresh_app",
+    "fuzz_app",
+    "api_schema",
+}
 
 
 def pytest_collection_modifyitems(items):

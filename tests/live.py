@@ -187,3 +187,14 @@ def _pick_redis_db(redis_url: str) -> int:
             client.set("mvidarr-test-owner", os.getpid(), ex=3600)
             return db
     raise RuntimeError("No free Redis database for the test run")
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess:
+    """Import the settings in a fresh process with this environment."""
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=REPO,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "mvidarr.settings", **env},
+        capture_output=True,
+        text=True,
+    )

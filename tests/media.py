@@ -35,7 +35,9 @@ class MediaServer:
         cache: str | os.PathLike[str] | None = None,
         port: int = 0,
         startup_timeout: float = 60.0,
+        host: str = "127.0.0.1",
     ) -> None:
+        self.host = host
         self.cache = Path(cache).resolve() if cache is not None else DEFAULT_CACHE
         self.port = port
         self.startup_timeout = startup_timeout
@@ -51,6 +53,7 @@ class MediaServer:
         # Closed in stop(); read back by name so the child's file offset is untouched.
         self._stderr = tempfile.NamedTemporaryFile(prefix="mediaserver-", suffix=".err")  # noqa: SIM115
         cmd = [sys.executable, "-m", "tests.mediaserver", "--port", str(self.port)]
+        cmd += ["--host", self.host]
         self._proc = proc = subprocess.Popen(
             [*cmd, "--cache", str(self.cache)],
             cwd=REPO,
@@ -75,7 +78,7 @@ class MediaServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str = "") -> str:
         """``url("media/clip.mp4")`` -> ``http://127.0.0.1:PORT/media/clip.mp4``."""
@@ -85,6 +88,11 @@ class MediaServer:
         """How many /media or /hls requests the server saw with ``key=<key>``."""
         with _OPENER.open(self.url(f"stats?key={quote(key)}"), timeout=10) as resp:
             return int(json.load(resp)["requests"])
+
+    def total(self) -> int:
+        """How many requests of any kind (but /stats) the server has answered."""
+        with _OPENER.open(self.url("stats"), timeout=10) as resp:
+            return int(json.load(resp)["total"])
 
     @property
     def stderr(self) -> str:

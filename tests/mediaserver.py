@@ -2,22 +2,29 @@
 
 Run from the repository root::
 
-    python -m tests.mediaserver --port 0 --cache .cache/media
+    python -m tests.mediaserver --port 0 --cache .cache/media [--host 127.0.0.2]
 
 On start it generates, once per cache directory, ``clip.mp4`` (~6 s),
 ``long.mp4`` (~30 s) and an HLS rendition of the clip (``hls/clip/index.m3u8``
 with 1 s ``.ts`` segments).  It then prints exactly one line ``PORT <n>`` to
-stdout and serves on 127.0.0.1 until SIGTERM.
+stdout and serves on 127.0.0.1 (or ``--host``) until SIGTERM.
 
 Routes:
     GET/HEAD /media/<name>         any top-level file of the cache; single
                                    ``Range: bytes=a-b`` / ``a-`` / ``-n``
-    GET/HEAD /hls/<name>/<file>    HLS playlist and segments
+    GET/HEAD /hls/<name>/<file>    HLS playlist and segments; ``?base=URL`` on a
+                                   playlist makes its segment URLs absolute on URL
     GET /page/<name>.html          HTML page with ``<video src="/media/<name>.mp4">``
+    GET /embed.html?src=URL        HTML page with ``<video src="URL">``
+    GET /redirect?to=URL           302 to URL
+    GET /blob/<name>?type=T        a small SVG-with-script body (not media) sent
+                                   as T (default video/mp4), whatever <name> says
     GET /feed.xml?n=N&media=M      RSS 2.0 feed, N items (default 3) whose
-                                   enclosures point to /media/M (default clip.mp4)
+                                   enclosures point to /media/M (default clip.mp4);
+                                   ``base=URL`` puts the items on another server
     GET /status/<code>             answers <code> with a small body
-    GET /stats?key=K               ``{"requests": n}``: requests seen for key K
+    GET /stats?key=K               ``{"requests": n, "total": t}``: requests seen
+                                   for key K, and requests of any kind but /stats
 
 Fault knobs (query parameters of /media and /hls; /page and /feed.xml copy
 any extra parameters onto the media URLs they emit):
@@ -57,6 +64,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 TYPES = {".mp4": "video/mp4", ".ts": "video/mp2t", ".m3u8": "application/vnd.apple.mpegurl"}
+BLOB = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>\n'
 INT_KNOBS = ("rate", "stall_after", "drop_after", "fail", "status")
 
 
@@ -127,11 +135,12 @@ class Server(ThreadingHTTPServer):
         self.cache = cache.resolve()
         self.stopping = threading.Event()
         self.counts: dict[str, int] = {}
+        self.total = 0
         self.lock = threading.Lock()
 
     def server_bind(self) -> None:  # skip HTTPServer's reverse-DNS lookup
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
+        self.server_name, self.server_port = self.server_address[0], self.server_address[1]
 
     def hit(self, key: str) -> int:
         with self.lock:
@@ -165,6 +174,9 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         self.query = dict(parse_qsl(url.query, keep_blank_values=True))
         path = url.path
+        if path != "/stats":
+            with self.server.lock:
+                self.server.total += 1
         try:
             if path.startswith("/media/"):
                 self._file(path, path[len("/media/") :], 1, self.server.cache)
@@ -174,6 +186,13 @@ class Handler(BaseHTTPRequestHandler):
                 self._page(unquote(path[len("/page/") : -len(".html")]), url.query)
             elif path == "/feed.xml":
                 self._feed()
+            elif path.startswith("/blob/"):
+                ctype = self.query.get("type", "video/mp4")
+                self._text(200, BLOB, ctype=ctype)
+            elif path == "/redirect":
+                self._text(302, "moved\n", {"Location": self.query["to"]})
+            elif path == "/embed.html":
+                self._embed(self.query["src"])
             elif path.startswith("/status/"):
                 code = int(path[len("/status/") :])
                 if not 200 <= code <= 599:
@@ -181,10 +200,11 @@ class Handler(BaseHTTPRequestHandler):
                 self._text(code, f"status {code}\n")
             elif path == "/stats":
                 n = self.server.counts.get(self.query.get("key", ""), 0)
-                self._text(200, json.dumps({"requests": n}), ctype="application/json")
+                stats = {"requests": n, "total": self.server.total}
+                self._text(200, json.dumps(stats), ctype="application/json")
             else:
                 self._text(404, "not found\n")
-        except ValueError:
+        except (ValueError, KeyError):
             self._text(400, "bad request\n")
 
     def _text(
@@ -222,6 +242,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._text(knobs["status"], f"forced status {knobs['status']}\n")
         if n <= knobs.get("fail", 0):
             return self._text(503, f"induced failure {n}\n")
+        if file.suffix == ".m3u8" and "base" in self.query:
+            return self._playlist_on(file, self.query["base"].rstrip("/") + path.rpartition("/")[0])
         with open(file, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             span = self._range(size)
@@ -306,6 +328,22 @@ class Handler(BaseHTTPRequestHandler):
             ctype="text/html; charset=utf-8",
         )
 
+    def _playlist_on(self, file: Path, base: str) -> None:
+        """The HLS playlist with every segment as an absolute URL under ``base``."""
+        lines = [
+            line if not line.strip() or line.startswith("#") else f"{base}/{line.strip()}"
+            for line in file.read_text().splitlines()
+        ]
+        self._text(200, "\n".join(lines) + "\n", ctype=TYPES[".m3u8"])
+
+    def _embed(self, src: str) -> None:
+        self._text(
+            200,
+            '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Embed</title></head>'
+            f'<body><video src="{html.escape(src)}" controls></video></body></html>\n',
+            ctype="text/html; charset=utf-8",
+        )
+
     def _feed(self) -> None:
         extra = dict(self.query)
         n = int(extra.pop("n", "3"))
@@ -314,7 +352,8 @@ class Handler(BaseHTTPRequestHandler):
         if not SAFE_NAME.fullmatch(media) or not file.is_file():
             return self._text(404, "no such media\n")
         size, stem, ctype = file.stat().st_size, file.stem, _content_type(file)
-        base = f"http://{self.headers.get('Host') or f'127.0.0.1:{self.server.server_port}'}"
+        host = self.headers.get("Host") or f"{self.server.server_name}:{self.server.server_port}"
+        base = extra.pop("base", "").rstrip("/") or f"http://{host}"
         epoch = datetime(2024, 1, 1, tzinfo=UTC)
         items = []
         for i in range(1, n + 1):
@@ -344,11 +383,12 @@ def _terminate(signum: int, frame: Any) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Local media server for tests.")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--cache", type=Path, default=Path(".cache/media"))
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     ensure_media(args.cache)
-    server = Server(("127.0.0.1", args.port), args.cache)
+    server = Server((args.host, args.port), args.cache)
     print(f"PORT {server.server_port}", flush=True)
     try:
         server.serve_forever()

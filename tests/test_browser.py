@@ -18,9 +18,11 @@ from tests.browserkit import (  # noqa: E402
     WATCH_PROGRESS,
     add_from_library,
     assert_not_reloaded,
+    csp_violations,
     log_in,
     mark_page,
     seen_progress,
+    wait_for_js,
     wait_live,
     watch_progress,
 )
@@ -41,8 +43,10 @@ def page(browser, embedded_app):
     context = browser.new_context(base_url=embedded_app.base_url)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    blocked = csp_violations(page)
     yield page
     context.close()
+    assert blocked == []
 
 
 def test_a_download_from_the_library_shows_live_progress_to_the_end(page, media):
@@ -69,7 +73,7 @@ def test_a_reload_mid_download_shows_it_running_and_it_still_finishes_live(page,
     url = media.url(unique("media/clip.mp4?rate=120000"))
     row = add_from_library(page, url)
     watch_progress(page, row)
-    page.wait_for_function("window.__progress.row.some(v => v > 0 && v < 60)")
+    wait_for_js(page, "window.__progress.row.some(v => v > 0 && v < 60)")
 
     response = page.reload()
     assert response.ok
@@ -102,7 +106,7 @@ def test_cancelling_from_the_activity_page_moves_the_job_to_recent(page, media, 
     running = page.locator(f"#running #job-{job_id}")
     expect(running).to_be_visible()
     page.evaluate(WATCH_PROGRESS, [f"#job-{job_id} progress", "row"])
-    page.wait_for_function("window.__progress.row.filter(v => v > 0).length >= 2")
+    wait_for_js(page, "window.__progress.row.filter(v => v > 0).length >= 2")
     values = [v for v in seen_progress(page) if v > 0]
     assert values[-1] > values[0], values
 
@@ -157,7 +161,7 @@ def test_the_dashboard_follows_downloads_and_a_cancel_live(page, embedded_app, m
     row = page.locator(f"#running #job-{first}")
     expect(row.locator(".attempt")).to_have_text("attempt 1 of 3")
     page.evaluate(WATCH_PROGRESS, [f"#job-{first} progress", "row"])
-    page.wait_for_function("window.__progress.row.filter(v => v > 0).length >= 2")
+    wait_for_js(page, "window.__progress.row.filter(v => v > 0).length >= 2")
     values = [v for v in page.evaluate("window.__progress.row") if v > 0]
     assert values[-1] > values[0], values
     expect(row.locator(".speed")).not_to_be_empty()

@@ -8,17 +8,7 @@ import sys
 
 import pytest
 
-from tests.live import REPO
-
-
-def load_settings(**env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=REPO,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "mvidarr.settings", **env},
-        capture_output=True,
-        text=True,
-    )
+from tests.live import REPO, load_settings
 
 
 @pytest.mark.parametrize("value", ["yes", "on", "maybe", "2"])

@@ -11,6 +11,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from mvidarr.wsauth import origin_allowed
 from tests.live import PASSWORD
 
 
@@ -48,11 +49,24 @@ def test_a_session_socket_from_our_own_origin_is_accepted(embedded_app, alice_co
 
 
 @pytest.mark.parametrize(
-    "origin", ["http://evil.example", "null", "http://127.0.0.1.evil.example:8000"]
+    "origin",
+    [
+        "http://evil.example",
+        "null",
+        "http://127.0.0.1.evil.example:8000",
+        "http://localhost:9999",
+        "http://127.0.0.1",
+    ],
 )
 def test_a_foreign_origin_is_refused_even_with_a_valid_session(embedded_app, alice_cookie, origin):
     assert refused(f"{embedded_app.ws_url}/ws/jobs/", Cookie=alice_cookie, Origin=origin) == 403
     assert refused(f"{embedded_app.ws_url}/ws/ui/", Cookie=alice_cookie, Origin=origin) == 403
+
+
+def test_our_host_with_another_scheme_or_port_is_a_foreign_origin(embedded_app, alice_cookie):
+    port = embedded_app.port
+    for origin in (f"https://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"):
+        assert refused(f"{embedded_app.ws_url}/ws/jobs/", Cookie=alice_cookie, Origin=origin) == 403
 
 
 def test_a_socket_without_session_or_key_is_refused(embedded_app):
@@ -92,3 +106,37 @@ def test_bad_messages_get_an_error_frame_and_the_socket_stays_open(embedded_app,
         assert reply["type"] == "error" and reply["message"]
         ws.send(json.dumps({"type": "ping"}))
         assert json.loads(ws.recv(5)) == {"type": "pong"}
+
+
+def scope_for(host: str, scheme: str = "ws", **headers: str) -> tuple[dict, dict]:
+    raw = {b"host": host.encode(), **{k.encode(): v.encode() for k, v in headers.items()}}
+    return {"type": "websocket", "scheme": scheme}, raw
+
+
+def test_the_origin_must_match_scheme_host_and_port(settings):
+    settings.ALLOWED_HOSTS = ["media.example.com"]
+    assert origin_allowed("http://media.example.com:8000", *scope_for("media.example.com:8000"))
+    assert not origin_allowed("http://media.example.com", *scope_for("media.example.com:8000"))
+    assert not origin_allowed("http://media.example.com:8000", *scope_for("media.example.com"))
+    assert origin_allowed("https://media.example.com", *scope_for("media.example.com", "wss"))
+    assert not origin_allowed("http://media.example.com", *scope_for("media.example.com", "wss"))
+
+
+def test_a_host_outside_allowed_hosts_has_no_origin_of_its_own(settings):
+    """A DNS-rebound page sends its own name as Host and Origin alike."""
+    settings.ALLOWED_HOSTS = [".example.com"]
+    assert not origin_allowed("http://evil.test:8000", *scope_for("evil.test:8000"))
+    assert origin_allowed("http://a.example.com:8000", *scope_for("a.example.com:8000"))
+
+
+def test_trusted_origins_and_the_forwarded_proto_count(settings):
+    settings.ALLOWED_HOSTS = ["media.example.com"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.org", "https://*.example.net"]
+    scope = scope_for("media.example.com")
+    assert origin_allowed("https://app.example.org", *scope)
+    assert origin_allowed("https://tv.example.net", *scope)
+    assert not origin_allowed("http://tv.example.net", *scope)
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    behind = scope_for("media.example.com", **{"x-forwarded-proto": "https"})
+    assert origin_allowed("https://media.example.com", *behind)
+    assert not origin_allowed("http://media.example.com", *behind)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from django.db.models import Q
 from django.http import HttpRequest
@@ -8,13 +9,23 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import field_validator
 
 from jobs.api import JobOut
-from videos.models import Video
+from videos.models import Video, clean_text
 from videos.tasks import start_bulk_download
 from videos.validation import MAX_URL_LENGTH, BadUrl
 
 router = Router(tags=["videos"])
+MAX_ID = 2**63 - 1  # the largest id a database column holds
+
+
+class Pages(PageNumberPagination):
+    """Page numbers a database can turn into an offset (no 500 for ?page=10**23)."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int | None = Field(None, ge=1, le=1000)
 
 
 class VideoIn(Schema):
@@ -22,9 +33,14 @@ class VideoIn(Schema):
     title: str = Field("", max_length=300)
     artist: str = Field("", max_length=200)
 
+    @field_validator("title", "artist")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return clean_text(value)
+
 
 class BulkIn(Schema):
-    video_ids: list[int] = Field(min_length=1, max_length=5000)
+    video_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=5000)
 
 
 class VideoOut(Schema):
@@ -70,7 +86,7 @@ def create_video(request: HttpRequest, data: VideoIn):
 
 
 @router.get("/videos", response=list[VideoOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_videos(request: HttpRequest, status: str = "", q: str = "", artist: str = ""):
     videos = Video.objects.for_user(request.auth)
     if status:

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
+
+from jobs.child import WorkError
+from videos.validation import BadUrl, check_url
+
+# What may enter the library: these extensions, and only when ffprobe finds one
+# of these container formats with an audio or video stream in the file. A file
+# of attacker-chosen bytes named .svg, .swf or .json is neither.
+MEDIA_EXTENSIONS = frozenset({
+    "mp4", "m4v", "mov", "mkv", "webm", "ts", "avi", "flv",
+    "ogv", "ogg", "mp3", "m4a", "aac", "opus", "flac", "wav",
+})  # fmt: skip
+MEDIA_FORMATS = frozenset({
+    "mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm",
+    "mpegts", "avi", "flv", "ogg", "mp3", "aac", "flac", "wav",
+})  # fmt: skip
+# Not allowed in XML 1.0 at all (and C1 controls, which are no better in an NFO).
+XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 @cache
@@ -38,20 +60,105 @@ def probe_duration(path: Path) -> float | None:
         return None
 
 
+def confirm_media(path: Path, ext: str) -> None:
+    """Raise a permanent ``WorkError`` unless ``path`` is a real audio/video file."""
+    ext = ext.lower()
+    if ext not in MEDIA_EXTENSIONS:
+        raise WorkError(
+            f"Refused a download saved as .{ext[:10]}: not a video or audio type", "not_media"
+        )
+    ffprobe = shutil.which("ffprobe")
+    if ffprobe is None:
+        raise WorkError("ffprobe is needed to check downloads and is not installed", "not_media")
+    try:
+        out = subprocess.run(
+            [ffprobe, "-v", "error", "-show_entries", "format=format_name:stream=codec_type",
+             "-of", "json", str(path)],
+            capture_output=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+        probe = json.loads(out)
+    except (subprocess.SubprocessError, ValueError):
+        probe = {}
+    formats = set(str(probe.get("format", {}).get("format_name", "")).split(","))
+    streams = {s.get("codec_type") for s in probe.get("streams", [])}
+    if not formats & MEDIA_FORMATS or not streams & {"video", "audio"}:
+        raise WorkError(
+            f"Refused the download: ffprobe does not find a video or audio file in it "
+            f"(format {','.join(sorted(formats - {''})) or 'unknown'})",
+            "not_media",
+        )
+
+
+def place_exclusively(source: Path, candidates: Iterable[Path]) -> Path:
+    """Move ``source`` to the first candidate whose name, and NFO name, are free
+    on disk, never replacing a file: the NFO name is claimed with ``O_EXCL``
+    and the video is linked (``link`` fails if the name exists), so two jobs
+    racing for one name cannot both get it."""
+    for target in candidates:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nfo = target.with_suffix(".nfo")
+        try:
+            os.close(os.open(nfo, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            continue
+        try:
+            _link_or_copy(source, target)
+        except FileExistsError:
+            nfo.unlink()
+            continue
+        source.unlink()
+        return target
+    raise WorkError("No free file name in the library for this video", "name_taken")
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError as e:
+        if isinstance(e, FileExistsError):
+            raise
+        # Another filesystem: copy beside the target, then link that in.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        os.close(fd)
+        try:
+            shutil.copyfile(source, tmp)
+            os.link(tmp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def xml_text(value: object) -> str:
+    return XML_UNSAFE.sub("", str(value))
+
+
+def public_thumb(url: object) -> str | None:
+    """The thumbnail URL if it is http(s) on an address content may point to."""
+    try:
+        return check_url(url) if isinstance(url, str) else None
+    except BadUrl:
+        return None
+
+
 def write_nfo(path: Path, *, title: str, artist: str, duration: float | None, info: dict) -> None:
-    """A Kodi-style ``<musicvideo>`` NFO beside the video (Jellyfin reads it too)."""
+    """A Kodi-style ``<musicvideo>`` NFO beside the video (Jellyfin reads it too),
+    valid XML whatever the remote metadata holds."""
     root = ET.Element("musicvideo")
-    ET.SubElement(root, "title").text = title
-    ET.SubElement(root, "artist").text = artist
+
+    def add(tag: str, value: object) -> None:
+        ET.SubElement(root, tag).text = xml_text(value)
+
+    add("title", title)
+    add("artist", artist)
     if album := info.get("album"):
-        ET.SubElement(root, "album").text = album
+        add("album", album)
     if year := (info.get("release_year") or str(info.get("upload_date") or "")[:4]):
-        ET.SubElement(root, "year").text = str(year)
+        add("year", year)
     if duration:
-        ET.SubElement(root, "runtime").text = str(round(duration / 60))
+        add("runtime", round(duration / 60))
     if plot := info.get("description"):
-        ET.SubElement(root, "plot").text = plot
-    if thumb := info.get("thumbnail"):
-        ET.SubElement(root, "thumb").text = thumb
+        add("plot", plot)
+    if thumb := public_thumb(info.get("thumbnail")):
+        add("thumb", thumb)
     ET.indent(root)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,18 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from jobs.models import Job
+from videos import media
 from videos.validation import check_url
 
 UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+MAX_NAME_TRIES = 20
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def clean_text(text: str) -> str:
+    """A one-line text with no NUL or other control characters (PostgreSQL
+    refuses NUL outright; the rest break NFOs, logs and pages)."""
+    return CONTROL.sub(" ", text or "").strip()
 
 
 def safe_name(text: str, fallback: str, limit: int = 80) -> str:
@@ -75,6 +85,10 @@ class Video(models.Model):
 
     def __str__(self) -> str:
         return f"{self.artist or '?'} - {self.title or self.url}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.title, self.artist = clean_text(self.title), clean_text(self.artist)
+        super().save(*args, **kwargs)
 
     @property
     def subject(self) -> str:
@@ -144,27 +158,37 @@ class Video(models.Model):
         label, subject = self.label, self.subject
         transaction.on_commit(lambda: Job.objects.relabel(subject, label))
 
-    def library_path(self, ext: str) -> Path:
+    def library_candidates(self, ext: str) -> Iterator[Path]:
         """``Artist/Artist - Title [id].ext`` under the library; never user-chosen.
 
-        The id is the source's; when another video already owns that file name
-        (two sources may reuse an id), our own id is added to keep both.
+        The id is the source's; when another video already owns that name
+        (two sources may reuse an id) -- with any extension, since the NFO
+        beside it is named after it -- our own id is added, then a counter.
         """
         artist = safe_name(self.artist, "Unknown Artist")
         title = safe_name(self.title, f"Video {self.pk}")
         tag = safe_name(self.source_id, str(self.pk), limit=40)
-        ext = safe_name(ext, "mp4", limit=8)
-        for name in (
-            f"{artist} - {title} [{tag}].{ext}",
-            f"{artist} - {title} [{tag}-{self.pk}].{ext}",
-        ):
-            path = (settings.LIBRARY_DIR / artist / name).resolve()
+        ext = safe_name(ext, "mp4", limit=8).lower()
+        for n in range(MAX_NAME_TRIES):
+            mark = tag if n == 0 else f"{tag}-{self.pk}" if n == 1 else f"{tag}-{self.pk}-{n}"
+            path = (settings.LIBRARY_DIR / artist / f"{artist} - {title} [{mark}].{ext}").resolve()
             if not path.is_relative_to(settings.LIBRARY_DIR):
                 raise ValueError(f"Refusing a path outside the library: {path}")
-            relative = str(path.relative_to(settings.LIBRARY_DIR))
-            if not Video.objects.filter(file=relative).exclude(pk=self.pk).exists():
-                break
-        return path
+            stem = str(path.relative_to(settings.LIBRARY_DIR).with_suffix(""))
+            if not Video.objects.filter(file__startswith=f"{stem}.").exclude(pk=self.pk).exists():
+                yield path
+
+    def library_path(self, ext: str) -> Path:
+        """The name this video's file would get now (free in the database and on disk)."""
+        for path in self.library_candidates(ext):
+            if not path.exists() and not path.with_suffix(".nfo").exists():
+                return path
+        raise ValueError("No free file name in the library")
+
+    def file_into_library(self, source: Path, ext: str) -> Path:
+        """Move a finished download into the library under a free name, never
+        replacing a file; its NFO name is reserved with it."""
+        return media.place_exclusively(source, self.library_candidates(ext))
 
     def mark_downloaded(self, path: Path, size: int, duration: float | None) -> None:
         self.file = str(path.relative_to(settings.LIBRARY_DIR))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from jobs.kinds import Kind, Refused
 from jobs.models import ChildSpec, Job
 from videos import media
 from videos.models import Video
+from videos.netguard import policy_params
 from videos.validation import BadUrl, check_url
 
 YTDLP = ("videos.ytdlp",)
@@ -43,7 +43,7 @@ class ExtractVideoInfo(Kind):
         return _add(owner, data).request_info(owner)
 
     def prepare(self, job: Job) -> dict[str, Any]:
-        return {"url": _video(job).url}
+        return {"url": _video(job).url, "network_policy": policy_params()}
 
     def succeeded(self, job: Job, stored: dict[str, Any]) -> dict[str, Any]:
         video = _video(job)
@@ -73,7 +73,11 @@ class DownloadVideo(Kind):
         Video.objects.filter(pk=job.params["video_id"]).mark_downloading()
 
     def prepare(self, job: Job) -> dict[str, Any]:
-        return {"url": _video(job).url, "ffmpeg": media.ffmpeg_path()}
+        return {
+            "url": _video(job).url,
+            "ffmpeg": media.ffmpeg_path(),
+            "network_policy": policy_params(),
+        }
 
     def store(self, job: Job, result: dict[str, Any], work_dir: Path) -> dict[str, Any]:
         """Move the file into the library, probe it and write its NFO: the
@@ -83,9 +87,8 @@ class DownloadVideo(Kind):
             raise WorkError("The download produced no file in its work directory")
         video = _video(job)
         video.fill_from(result["info"])
-        target = video.library_path(result["ext"])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(source, target)
+        media.confirm_media(source, result["ext"])
+        target = video.file_into_library(source, result["ext"])
         duration = media.probe_duration(target) or result["info"].get("duration")
         media.write_nfo(
             target.with_suffix(".nfo"),
@@ -153,7 +156,7 @@ class DownloadPlaylist(Kind):
         return job
 
     def prepare(self, job: Job) -> dict[str, Any]:
-        return {"url": job.params["url"]}
+        return {"url": job.params["url"], "network_policy": policy_params()}
 
     def received(self, job: Job, entries: list[dict[str, str]]) -> None:
         hosts: dict[str, bool] = {}

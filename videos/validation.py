@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from urllib.parse import urlsplit
 
 from django.conf import settings
+
+from videos.netguard import Policy, refusal
 
 MAX_URL_LENGTH = 2048
 
@@ -20,9 +21,10 @@ def check_url(url: str, checked_hosts: dict[str, bool] | None = None) -> str:
 
     Only http(s) URLs with a host pass. Hosts that resolve to loopback,
     private, link-local or otherwise non-public addresses are refused unless
-    ``MVIDARR_ALLOW_PRIVATE_URLS`` is on, so MVidarr cannot be used to reach
-    into the network it runs in. ``checked_hosts`` remembers hosts already
-    found public, for checking a batch of URLs with one lookup per host.
+    ``MVIDARR_ALLOW_PRIVATE_URLS`` is on or ``MVIDARR_ALLOWED_NETWORKS`` covers
+    them (see ``videos.netguard``: the same rule guards every connection a job
+    makes). ``checked_hosts`` remembers hosts already found allowed, for
+    checking a batch of URLs with one lookup per host.
     """
     if not isinstance(url, str):
         raise BadUrl("The URL must be a string.")
@@ -55,13 +57,12 @@ def check_url(url: str, checked_hosts: dict[str, bool] | None = None) -> str:
 def _check_public(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
+    except (socket.gaierror, UnicodeError, ValueError):
         raise BadUrl(f"The host {host!r} could not be resolved.") from None
+    policy = Policy(settings.ALLOW_PRIVATE_URLS, tuple(settings.ALLOWED_NETWORKS))
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
+        if why := refusal(info[4][0].split("%", 1)[0], policy):
             raise BadUrl(
-                f"The host {host!r} is on a private or local network; such URLs are refused."
+                f"The host {host!r} is on a private or local network; such URLs are "
+                f"refused ({why})."
             )

@@ -130,7 +130,11 @@ def bulk_download(request: HttpRequest) -> HttpResponse:
 
     Only videos the user may see count; ids of others' videos are ignored, and
     a selection with none of the user's videos at all is not found."""
-    ids = {int(v) for v in request.POST.getlist("video")[:BULK_LIMIT] if v.isdigit()}
+    ids = {
+        int(v)
+        for v in request.POST.getlist("video")[:BULK_LIMIT]
+        if v.isascii() and v.isdigit() and len(v) < 19  # fits a 64-bit id column
+    }
     if not ids:
         return _bulk_message(request, "error", "Select at least one video first.")
     videos = list(Video.objects.for_user(request.user).filter(pk__in=ids))

@@ -14,11 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import yt_dlp
+from yt_dlp.downloader.external import ExternalFD
+from yt_dlp.downloader.rtmp import RtmpFD
 from yt_dlp.extractor import gen_extractor_classes
+from yt_dlp.networking import common as networking
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import DownloadError, UnsupportedError
 
 from jobs.child import Reporter, WorkError
+from videos import netguard
 
 # yt-dlp grows its read buffer with the speed and then calls the progress hook
 # only about once a second; a fixed small buffer gives smooth progress.
@@ -74,6 +78,11 @@ class _Logger:
             self.reporter.log("info", "Last yt-dlp output:\n" + "\n".join(self.tail))
 
 
+def _one_line(text: Any) -> str:
+    """Remote text with no NUL or other control characters."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", str(text or "")).strip()
+
+
 def _clean(msg: str) -> str:
     return re.sub(r"^(ERROR|WARNING):\s*", "", msg).strip()
 
@@ -90,6 +99,10 @@ def _options(logger: _Logger, **extra: Any) -> dict[str, Any]:
         "retries": 2,
         "fragment_retries": 3,
         "extractor_retries": 0,  # failed attempts are retried by the job, with backoff
+        # yt-dlp fetches everything itself, through Python sockets the network
+        # guard sees; ffmpeg or rtmpdump fetching a stream would not be seen.
+        "external_downloader": {"default": "native"},
+        "hls_prefer_native": True,
         "logger": logger,
         **extra,
     }
@@ -149,6 +162,44 @@ def _http_error(status: int, message: str) -> WorkError:
     return WorkError(message, "http_error")
 
 
+def _refuse_outside_fetchers(guard: netguard.Guard) -> None:
+    """Downloaders that hand the URL to another program (ffmpeg for live HLS or
+    DASH, rtmpdump, curl…) would connect where the guard cannot look: refuse them."""
+
+    def refused(fd: Any, filename: str, info_dict: dict[str, Any]) -> bool:
+        tool = type(fd).__name__.removesuffix("FD")
+        message = (
+            f"Refused to let {tool} fetch {str(info_dict.get('url'))[:200]!r} itself: "
+            "MVidarr only downloads through connections whose addresses it checks."
+        )
+        guard.refuse(message)
+        raise netguard.RefusedAddress(message)
+
+    ExternalFD.real_download = refused
+    RtmpFD.real_download = refused
+    # Only handlers that use Python sockets (which the guard wraps); one built
+    # on libcurl (curl_cffi), if installed, would connect unseen.
+    for key in list(networking._REQUEST_HANDLERS):
+        if key not in ("Urllib", "Requests", "Websockets"):
+            del networking._REQUEST_HANDLERS[key]
+
+
+@contextmanager
+def _guarded(params: dict[str, Any]) -> Iterator[None]:
+    """Run with every connection checked (see ``videos.netguard``). A refused
+    connection fails the job for good, whatever yt-dlp made of it."""
+    guard = netguard.install(params.get("network_policy"))
+    _refuse_outside_fetchers(guard)
+    try:
+        yield
+    except Exception:
+        if guard.refused:
+            raise WorkError(guard.refused[0], "refused_address") from None
+        raise
+    if guard.refused:
+        raise WorkError(guard.refused[0], "refused_address")
+
+
 @contextmanager
 def _youtube_dl(logger: _Logger, **options: Any) -> Iterator[yt_dlp.YoutubeDL]:
     """A YoutubeDL that is always closed, whose failures come out classified
@@ -163,7 +214,7 @@ def _youtube_dl(logger: _Logger, **options: Any) -> Iterator[yt_dlp.YoutubeDL]:
 
 def extract_info(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     reporter.progress(stage="extracting", force=True)
-    with _youtube_dl(_Logger(reporter), skip_download=True) as ydl:
+    with _guarded(params), _youtube_dl(_Logger(reporter), skip_download=True) as ydl:
         info = ydl.extract_info(params["url"], download=False)
     if info is None:
         raise WorkError("No video found at this URL", "unsupported")
@@ -213,7 +264,7 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
         "ffmpeg_location": params.get("ffmpeg") or None,
     }
     reporter.progress(stage="starting", force=True)
-    with _youtube_dl(_Logger(reporter), **options) as ydl:
+    with _guarded(params), _youtube_dl(_Logger(reporter), **options) as ydl:
         info = ydl.extract_info(params["url"], download=True)
     if info is None:
         raise WorkError("No video found at this URL", "unsupported")
@@ -230,7 +281,7 @@ def list_entries(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     entries in batches as they come so a huge playlist never sits in memory twice."""
     reporter.progress(stage="listing", force=True)
     options = {"extract_flat": "in_playlist", "lazy_playlist": True, "noplaylist": False}
-    with _youtube_dl(_Logger(reporter), **options) as ydl:
+    with _guarded(params), _youtube_dl(_Logger(reporter), **options) as ydl:
         info = ydl.extract_info(params["url"], download=False)
         if info is None:
             raise WorkError("Nothing found at this URL", "unsupported")
@@ -245,8 +296,8 @@ def list_entries(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
             batch.append(
                 {
                     "url": url,
-                    "title": entry.get("title") or "",
-                    "artist": entry.get("artist") or "",
+                    "title": _one_line(entry.get("title")),
+                    "artist": _one_line(entry.get("artist")),
                 }
             )
             count += 1

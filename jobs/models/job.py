@@ -14,11 +14,11 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from jobs import broker, kinds, publisher
+from jobs import broker, kinds
 from jobs.models.family import ParentMixin
-from jobs.models.log import JobLog
 from jobs.models.queryset import JobQuerySet
-from jobs.status import ACTIVE, FINISHED, PROGRESS_FIELDS, Status, progress_frame
+from jobs.models.reporting import ReportingMixin
+from jobs.status import ACTIVE, FINISHED, PROGRESS_FIELDS, Status
 
 WORKER_NAME = socket.gethostname()
 # This process, as the jobs it runs and its WorkerBeat name it.
@@ -29,7 +29,7 @@ def default_max_attempts() -> int:
     return settings.JOB_MAX_ATTEMPTS
 
 
-class Job(ParentMixin, models.Model):
+class Job(ParentMixin, ReportingMixin, models.Model):
     """One unit of background work and its live state.
 
     The row is the source of truth; the broker only delivers the id. Every
@@ -373,8 +373,6 @@ class Job(ParentMixin, models.Model):
         self.label = label[:300]
         Job.objects.filter(pk=self.pk).update(label=self.label)
 
-    # -- reporting -----------------------------------------------------------
-
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE
@@ -382,62 +380,3 @@ class Job(ParentMixin, models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED
-
-    def progress(self) -> dict[str, Any]:
-        return progress_frame(self.__dict__)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": str(self.pk),
-            "kind": self.kind,
-            "queue": self.queue,
-            "status": self.status,
-            "subject": self.subject,
-            "label": self.label,
-            "progress": self.progress(),
-            "error": self.error or None,
-            "error_code": self.error_code or None,
-            "result": self.result,
-            "attempts": self.attempts,
-            "parent_id": str(self.parent_id) if self.parent_id else None,
-            "children": self.children_counts() if self.is_parent else None,
-            "created_at": self.created_at,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-        }
-
-    def publish_status(self) -> None:
-        """Announce the current status once it is committed, so that whoever
-        reacts to it (a page re-rendering a row) reads the new state."""
-        event = self.event("status", status=self.status, error=self.error or None)
-        transaction.on_commit(lambda: publisher.get().status(event))
-
-    def publish_progress(self, state: dict[str, Any]) -> None:
-        publisher.get().progress(self.event("progress", **progress_frame(state)))
-
-    def event(self, type_: str, **frame) -> dict[str, Any]:
-        """A channel-layer event; consumers forward ``frame`` to subscribers."""
-        return {
-            "owner_id": self.owner_id,
-            "subject": self.subject,
-            "kind": self.kind,
-            "frame": {"type": type_, "job_id": str(self.pk), **frame},
-        }
-
-    # -- the job's log ---------------------------------------------------------
-
-    def log(self, level: str, message: str, defer: bool = False) -> None:
-        """Add a line to the job's log. A deferred line (the child's chatter)
-        waits on this object for the next progress write or state change
-        (``flush_log``), so many lines cost one INSERT in a transaction that
-        commits anyway."""
-        line = JobLog(job_id=self.pk, level=level, message=message[:4000], ts=timezone.now())
-        if defer:
-            self.__dict__.setdefault("_log_lines", []).append(line)
-        else:
-            self.flush_log()
-            line.save()
-
-    def flush_log(self) -> None:
-        if lines := self.__dict__.pop("_log_lines", None):
-            JobLog.objects.bulk_create(lines)
