@@ -21,24 +21,17 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
-from jobs import publisher
 from jobs.models import Job, Status
+from jobs.sockets import JobEvents, shared_render
 from jobs.views import activity_context
 
 MAX_SUBSCRIPTIONS = 500
 # The Activity page redraws its lists at most this often (seconds).
 ACTIVITY_REDRAW_DELAY = 0.25
-# Sockets join their group again this often (seconds): after a Redis restart
-# the channel layer has forgotten every group.
-REJOIN_EVERY = 10
 
 # Apps register how to render the page fragment for a job's subject, e.g.
 # "video" -> the Library row of video 42 for subject "video:42".
 SUBJECT_RENDERERS: dict[str, Callable[[str, object], str]] = {}
-
-
-def _group_for(user) -> str:
-    return publisher.ALL_GROUP if user.is_staff else publisher.user_group(user.pk)
 
 
 def _parse_uuid(value) -> str | None:
@@ -48,45 +41,7 @@ def _parse_uuid(value) -> str | None:
         return None
 
 
-class _JobEvents:
-    """Joining (and re-joining) the user's job-event group, and leaving it."""
-
-    async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
-            return
-        self.user = user
-        self.group = _group_for(user)
-        self.tasks: set[asyncio.Task] = set()
-        self.redraw_pending = self.closed = False
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-        self.background(self._rejoin_forever())
-        await self.on_connect()
-
-    def background(self, coroutine) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def _rejoin_forever(self) -> None:
-        while True:
-            await asyncio.sleep(REJOIN_EVERY)
-            try:
-                await self.channel_layer.group_add(self.group, self.channel_name)
-            except Exception:  # Redis is away; the next round tries again
-                continue
-
-    async def disconnect(self, code: int) -> None:
-        self.closed = True
-        for task in getattr(self, "tasks", ()):
-            task.cancel()
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-
-class JobsConsumer(_JobEvents, AsyncJsonWebsocketConsumer):
+class JobsConsumer(JobEvents, AsyncJsonWebsocketConsumer):
     async def on_connect(self) -> None:
         self.subscriptions: set[str] = set()
         self.all = False
@@ -153,11 +108,13 @@ def _json(data: dict) -> dict:
     return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in data.items()}
 
 
-class UiConsumer(_JobEvents, AsyncWebsocketConsumer):
+class UiConsumer(JobEvents, AsyncWebsocketConsumer):
     async def on_connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         self.page = (query.get("page") or [""])[0]
         self.job_id = _parse_uuid((query.get("job") or [""])[0])
+        self.redraw_pending = False
+        self.last_change = 0.0  # ts of the last status event: what a redraw reflects
         if html := await self._snapshot():
             await self.send(text_data=html)
 
@@ -165,18 +122,24 @@ class UiConsumer(_JobEvents, AsyncWebsocketConsumer):
         pass  # the pages talk to us over plain HTTP
 
     async def job_event(self, event: dict) -> None:
+        """Every fragment is rendered once per key (``shared_render``), however
+        many sockets of this process show it."""
         frame = event["frame"]
         if self.page == "job" and frame["job_id"] != self.job_id:
             return
         if frame["type"] == "progress":
-            job = {**frame, "id": frame["job_id"], "status": Status.RUNNING}
-            await self.send(render_to_string("jobs/_progress.html", {"job": job}))
-        elif self.page == "activity":
+            key = ("progress", frame["job_id"], frame["ts"])
+            await self.send(text_data=await shared_render(key, _progress_renderer(frame)))
+            return
+        self.last_change = max(self.last_change, frame["ts"])
+        if self.page == "activity":
             # The whole list is redrawn: coalesce a burst of changes into one.
             if not self.redraw_pending:
                 self.redraw_pending = True
                 asyncio.get_running_loop().call_later(ACTIVITY_REDRAW_DELAY, self._redraw_soon)
-        elif html := await self._render_status(event):
+            return
+        key = (self.page, self.user.pk, event["subject"], frame["job_id"], frame["ts"])
+        if html := await shared_render(key, lambda: self._render_status(event)):
             await self.send(text_data=html)
 
     def _redraw_soon(self) -> None:
@@ -185,7 +148,9 @@ class UiConsumer(_JobEvents, AsyncWebsocketConsumer):
 
     async def _redraw_activity(self) -> None:
         self.redraw_pending = False
-        await self.send(text_data=await database_sync_to_async(_render_activity)(self.user))
+        key = ("activity", self.user.pk, self.last_change)
+        html = await shared_render(key, lambda: database_sync_to_async(_render_activity)(self.user))
+        await self.send(text_data=html)
 
     @database_sync_to_async
     def _render_status(self, event: dict) -> str:
@@ -210,6 +175,14 @@ class UiConsumer(_JobEvents, AsyncWebsocketConsumer):
             if renderer := SUBJECT_RENDERERS.get(prefix):
                 parts.append(renderer(job.subject, self.user))
         return "".join(parts)
+
+
+def _progress_renderer(frame: dict):
+    async def render() -> str:
+        job = {**frame, "id": frame["job_id"], "status": Status.RUNNING}
+        return render_to_string("jobs/_progress.html", {"job": job})
+
+    return render
 
 
 def _render_activity(user) -> str:

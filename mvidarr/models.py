@@ -42,6 +42,12 @@ class ApiKey(models.Model):
     @classmethod
     def authenticate(cls, raw: str):
         """Return the active user owning this key, or None."""
+        key = cls.authenticate_key(raw)
+        return key.user if key else None
+
+    @classmethod
+    def authenticate_key(cls, raw: str) -> ApiKey | None:
+        """The key (with its active user), or None; notes when it was last used."""
         if not raw.startswith(KEY_PREFIX) or len(raw) > 100:
             return None
         key = cls.objects.select_related("user").filter(digest=_digest(raw)).first()
@@ -50,7 +56,7 @@ class ApiKey(models.Model):
         now = timezone.now()
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
             cls.objects.filter(pk=key.pk).update(last_used_at=now)
-        return key.user
+        return key
 
 
 class SetupLock(models.Model):

@@ -124,6 +124,10 @@ QUEUE_CONCURRENCY = {
 }
 # A running job whose heartbeat is older than this belongs to a dead worker.
 JOB_STALE_AFTER = envint("MVIDARR_JOB_STALE_AFTER", 90, minimum=5)
+# Job sockets: at most this many per user; each rechecks its login or API key
+# this often (seconds) and closes once it no longer holds.
+WS_MAX_PER_USER = envint("MVIDARR_WS_MAX_PER_USER", 20, minimum=1)
+WS_RECHECK_EVERY = envint("MVIDARR_WS_RECHECK", 30, minimum=1)
 # A worker process records a beat this often; one silent for WORKER_DEAD_AFTER
 # seconds is dead, and its running jobs are queued again.
 WORKER_DEAD_AFTER = envint("MVIDARR_WORKER_DEAD_AFTER", 10, minimum=3)

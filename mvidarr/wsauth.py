@@ -11,12 +11,15 @@ bring an API key.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import import_module
 from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.http.request import split_domain_port, validate_host
+from django.utils.crypto import constant_time_compare
 from django.utils.http import is_same_domain
 
 from mvidarr.models import ApiKey
@@ -81,6 +84,27 @@ class OriginCheckMiddleware:
         return await self.app(scope, receive, send)
 
 
+def still_valid(scope: Mapping) -> bool:
+    """Whether the credential a socket was opened with still holds: the API
+    key exists and its owner is active, or the session still exists, belongs
+    to the same active user and was made with their current password."""
+    user = scope.get("user")
+    if user is None or not user.is_authenticated:
+        return False
+    if key_id := scope.get("api_key_id"):
+        return ApiKey.objects.filter(pk=key_id, user_id=user.pk, user__is_active=True).exists()
+    session = scope.get("session")
+    if session is None or not session.session_key:
+        return False
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key).load()
+    current = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    return (
+        current is not None
+        and str(data.get(SESSION_KEY)) == str(user.pk)
+        and constant_time_compare(data.get(HASH_SESSION_KEY, ""), current.get_session_auth_hash())
+    )
+
+
 class ApiKeyAuthMiddleware:
     """Replaces the session user with the key's owner when a key is sent."""
 
@@ -90,8 +114,8 @@ class ApiKeyAuthMiddleware:
     async def __call__(self, scope, receive, send):
         raw = api_key_from_headers(dict(scope.get("headers", [])))
         if raw is not None:
-            user = await database_sync_to_async(ApiKey.authenticate)(raw)
-            if user is None:
+            key = await database_sync_to_async(ApiKey.authenticate_key)(raw)
+            if key is None:
                 return await WebsocketDenier()(scope, receive, send)
-            scope = {**scope, "user": user}
+            scope = {**scope, "user": key.user, "api_key_id": key.pk}
         return await self.app(scope, receive, send)

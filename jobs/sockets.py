@@ -1,0 +1,176 @@
+"""What every job socket shares: its user's group, the per-user cap, the
+recheck of its credential, and fragments rendered once for all sockets.
+
+1. On connect a socket takes a place among its user's sockets (at most
+   ``MVIDARR_WS_MAX_PER_USER``, across every web process in scaled mode) or is
+   closed with 4429. Places are refreshed by the socket's housekeeping loop and
+   expire by themselves if a process dies.
+2. The same loop re-joins the group (a restarted Redis forgot it) and, every
+   ``MVIDARR_WS_RECHECK`` seconds, checks the credential the socket was opened
+   with: a logged-out or changed-password session, a deactivated user or a
+   revoked API key closes it with 4401.
+3. ``shared_render`` renders one fragment once per key however many sockets
+   of this process ask for it at about the same time (one user with the
+   Activity page open in 60 tabs costs one render per change, not 60).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from redis import asyncio as aioredis
+
+from jobs import publisher
+from mvidarr.wsauth import still_valid
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_TOO_MANY = 4429
+# Sockets join their group again this often (seconds): after a Redis restart
+# the channel layer has forgotten every group.
+REJOIN_EVERY = 10
+PLACE_TTL = 3 * REJOIN_EVERY
+
+
+def group_for(user) -> str:
+    return publisher.ALL_GROUP if user.is_staff else publisher.user_group(user.pk)
+
+
+class Places:
+    """The open sockets of each user: a Redis sorted set per user in scaled
+    mode (member = channel name, score = expiry), a dict in embedded mode."""
+
+    def __init__(self) -> None:
+        self._local: dict[int, dict[str, float]] = {}
+        self._redis = None
+
+    def _client(self):
+        if self._redis is None and not settings.EMBEDDED:
+            self._redis = aioredis.Redis.from_url(settings.REDIS_URL)
+        return self._redis
+
+    async def take(self, user_id: int, channel: str) -> bool:
+        """Hold (or refresh) a place; False when the user already has the most."""
+        now = time.time()
+        client = self._client()
+        if client is None:
+            places = self._local.setdefault(user_id, {})
+            for name, expiry in list(places.items()):
+                if expiry < now:
+                    del places[name]
+            if channel not in places and len(places) >= settings.WS_MAX_PER_USER:
+                return False
+            places[channel] = now + PLACE_TTL
+            return True
+        key = f"mvidarr:sockets:{user_id}"
+        async with client.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, "-inf", now)
+            pipe.zscore(key, channel)
+            pipe.zcard(key)
+            _, held, count = await pipe.execute()
+        if held is None and count >= settings.WS_MAX_PER_USER:
+            return False
+        await client.zadd(key, {channel: now + PLACE_TTL})
+        await client.expire(key, PLACE_TTL)
+        return True
+
+    async def give_back(self, user_id: int, channel: str) -> None:
+        client = self._client()
+        if client is None:
+            self._local.get(user_id, {}).pop(channel, None)
+        else:
+            await client.zrem(f"mvidarr:sockets:{user_id}", channel)
+
+
+places = Places()
+
+
+class JobEvents:
+    """Base of the job consumers: connect, housekeeping, disconnect."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        self.user = user
+        self.group = group_for(user)
+        self.tasks: set[asyncio.Task] = set()
+        self.closed = False
+        if not await places.take(user.pk, self.channel_name):
+            await self.accept()  # so that the client learns why: close code 4429
+            await self.close(code=CLOSE_TOO_MANY)
+            return
+        self.placed = True
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        self.background(self._housekeeping())
+        await self.on_connect()
+
+    def background(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _housekeeping(self) -> None:
+        recheck = settings.WS_RECHECK_EVERY
+        next_rejoin, next_check = REJOIN_EVERY, recheck
+        while True:
+            wait = min(next_rejoin, next_check)
+            await asyncio.sleep(wait)
+            next_rejoin, next_check = next_rejoin - wait, next_check - wait
+            try:
+                if next_check <= 0:
+                    next_check = recheck
+                    if not await database_sync_to_async(still_valid)(self.scope):
+                        await self.close(code=CLOSE_UNAUTHORIZED)
+                        return
+                if next_rejoin <= 0:
+                    next_rejoin = REJOIN_EVERY
+                    await self.channel_layer.group_add(self.group, self.channel_name)
+                    await places.take(self.user.pk, self.channel_name)
+            except Exception:  # Redis or the database is away; the next round tries again
+                continue
+
+    async def disconnect(self, code: int) -> None:
+        self.closed = True
+        for task in getattr(self, "tasks", ()):
+            task.cancel()
+        if getattr(self, "placed", False):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await places.give_back(self.user.pk, self.channel_name)
+
+
+_inflight: dict[tuple, asyncio.Future] = {}
+_done: OrderedDict[tuple, str] = OrderedDict()
+KEEP_DONE = 512
+
+
+async def shared_render(key: tuple, render: Callable[[], Awaitable[str]]) -> str:
+    """``render()`` once for every caller with the same key: callers during a
+    render wait for it, later ones get the kept result (the last 512 keys).
+    Keys must name what makes the fragment differ: the user, the page, the
+    event it reflects."""
+    if key in _done:
+        return _done[key]
+    if (pending := _inflight.get(key)) is not None:
+        return await asyncio.shield(pending)
+    future = asyncio.get_running_loop().create_future()
+    _inflight[key] = future
+    try:
+        html = await render()
+    except Exception as e:
+        future.set_exception(e)
+        future.exception()  # retrieved: a lone caller's failure is not "never retrieved"
+        raise
+    finally:
+        _inflight.pop(key, None)
+    future.set_result(html)
+    _done[key] = html
+    while len(_done) > KEEP_DONE:
+        _done.popitem(last=False)
+    return html
