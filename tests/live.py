@@ -52,9 +52,14 @@ def free_port() -> int:
 
 class LiveApp:
     def __init__(
-        self, mode: str, extra_env: dict[str, str] | None = None, redis_url: str = REDIS_URL
+        self,
+        mode: str,
+        extra_env: dict[str, str] | None = None,
+        redis_url: str = REDIS_URL,
+        serve_args: tuple[str, ...] = (),
     ) -> None:
         self.mode = mode
+        self.serve_args = serve_args
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"mvidarr-{mode}-"))
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -81,7 +86,9 @@ class LiveApp:
         self.keys = json.loads(
             self.manage("shell", "-c", SEED % (USERS, PASSWORD)).splitlines()[-1]
         )
-        self.start_process("serve", "serve", "--port", str(self.port), "--no-migrate")
+        self.start_process(
+            "serve", "serve", "--port", str(self.port), "--no-migrate", *self.serve_args
+        )
         if self.mode == "redis":
             self.start_process("worker", "worker")
             self.start_process("scheduler", "scheduler")
