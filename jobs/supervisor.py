@@ -176,7 +176,8 @@ class Supervisor:
 
     def _succeed(self, result: dict[str, Any]) -> None:
         job, spec = self.job, self.spec
-        if not job.still_running():
+        slow = type(spec).store is not kinds.Kind.store
+        if slow and not job.still_running():  # no slow work for a job that is gone
             return
         try:
             stored = spec.store(job, result, job.work_dir)
@@ -188,7 +189,8 @@ class Supervisor:
             if not locked.filter(attempts=job.attempts).exists():
                 transaction.on_commit(lambda: spec.discard(job, stored))
                 return
-            job.save_progress(self.state)
+            if self.state:
+                job.save_progress(self.state)
             final = spec.succeeded(job, stored)
             if not spec.waits_for_children:
                 job.mark_succeeded(final)
