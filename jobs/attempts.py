@@ -118,12 +118,9 @@ class Attempts:
         with transaction.atomic():
             for attempt, fields, _ in batch:
                 if fields:
-                    job = attempt.job
-                    Job.objects.filter(
-                        pk=job.pk, status=Status.RUNNING, attempts=job.attempts
-                    ).update(heartbeat_at=now, **fields)
+                    attempt.job.write_progress(fields, now)
             if quiet:
-                Job.objects.filter(pk__in=quiet, status=Status.RUNNING).update(heartbeat_at=now)
+                Job.objects.filter(pk__in=quiet).heartbeat(now)
             JobLog.objects.bulk_create([line for _, _, lines in batch for line in lines])
 
 

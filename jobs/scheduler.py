@@ -23,7 +23,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from jobs import broker
-from jobs.models import WORKER_NAME, Job, ScheduledTask, Status, WorkerBeat
+from jobs.models import WORKER_NAME, Job, ScheduledTask, Status
 
 logger = logging.getLogger(__name__)
 
@@ -61,15 +61,8 @@ def watchdog() -> int:
        ``MVIDARR_JOB_STALE_AFTER`` is recovered (a hung supervisor thread).
     A worker that still beats keeps its jobs.
     """
-    dead_cutoff = timezone.now() - timedelta(seconds=settings.WORKER_DEAD_AFTER)
-    alive = WorkerBeat.objects.filter(seen_at__gte=dead_cutoff).values("name")
-    orphans = (
-        Job.objects.filter(status=Status.RUNNING, heartbeat_at__lt=dead_cutoff)
-        .exclude(is_parent=True, stage="waiting")
-        .exclude(worker__in=alive)
-    )
     count = 0
-    for job in (orphans | Job.objects.stale()).distinct():
+    for job in (Job.objects.orphaned() | Job.objects.stale()).distinct():
         if job.requeue("Its worker stopped responding"):
             count += 1
     if count:

@@ -34,7 +34,7 @@ from dramatiq.middleware import Shutdown
 from jobs import child, kinds
 from jobs.attempts import book
 from jobs.child import WorkError
-from jobs.models import WORKER_ID, Job, Status
+from jobs.models import WORKER_ID, Job
 
 logger = logging.getLogger(__name__)
 
@@ -185,8 +185,7 @@ class Supervisor:
             self._fail(str(e), e.code, e.transient)
             return
         with transaction.atomic():
-            locked = Job.objects.select_for_update().filter(pk=job.pk, status=Status.RUNNING)
-            if not locked.filter(attempts=job.attempts).exists():
+            if not job.lock_attempt():
                 transaction.on_commit(lambda: spec.discard(job, stored))
                 return
             if self.state:
@@ -195,8 +194,7 @@ class Supervisor:
             if not spec.waits_for_children:
                 job.mark_succeeded(final)
                 return
-            Job.objects.filter(pk=job.pk).update(result=final, is_parent=True)
-            job.result = final
+            job.record_result(final)
         shutil.rmtree(job.work_dir, ignore_errors=True)
         job.wait_for_children()
 

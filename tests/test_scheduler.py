@@ -10,7 +10,7 @@ import redis
 from django.utils import timezone
 
 from jobs import scheduler
-from jobs.models import Job, ScheduledTask
+from jobs.models import Job, ScheduledTask, WorkerBeat
 from tests.live import REDIS_URL
 from videos.models import Video
 
@@ -31,6 +31,25 @@ def test_the_watchdog_requeues_a_job_whose_worker_stopped_heartbeating(job, sett
     job.refresh_from_db()
     assert job.status == "queued" and job.attempts == 1
     assert "stopped responding" in job.logs.last().message
+
+
+def test_a_job_of_a_worker_that_stopped_beating_is_requeued_in_seconds(job, settings):
+    """Long before the job's own heartbeat (90 s) would be stale."""
+    claimed = Job.claim(job.pk, worker="host-a:1")
+    quiet = timezone.now() - timedelta(seconds=settings.WORKER_DEAD_AFTER + 1)
+    WorkerBeat.objects.create(name="host-a:1", seen_at=quiet)
+    Job.objects.filter(pk=claimed.pk).update(heartbeat_at=quiet)
+    assert scheduler.watchdog() == 1
+    assert Job.objects.get(pk=job.pk).status == "queued"
+
+
+def test_a_worker_that_still_beats_keeps_its_job_however_quiet_the_job(job, settings):
+    claimed = Job.claim(job.pk, worker="host-b:2")
+    WorkerBeat.objects.create(name="host-b:2", seen_at=timezone.now())
+    quiet = timezone.now() - timedelta(seconds=settings.WORKER_DEAD_AFTER * 3)
+    Job.objects.filter(pk=claimed.pk).update(heartbeat_at=quiet)
+    assert scheduler.watchdog() == 0
+    assert Job.objects.get(pk=job.pk).status == "running"
 
 
 def test_the_watchdog_leaves_live_jobs_alone(job):

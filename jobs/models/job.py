@@ -243,14 +243,27 @@ class Job(ParentMixin, ReportingMixin, models.Model):
     def save_progress(self, state: dict[str, Any]) -> bool:
         """Store progress, a heartbeat and pending log lines; False when the
         attempt is no longer ours."""
+        with transaction.atomic():
+            ours = self.write_progress(state, timezone.now())
+            self.flush_log()
+        return ours
+
+    def write_progress(self, state: dict[str, Any], now) -> bool:
+        """Progress and a heartbeat, scoped to this attempt (see ``jobs.attempts``)."""
         fields = {k: state[k] for k in PROGRESS_FIELDS if k in state}
         for k, v in fields.items():
             setattr(self, k, v)
-        self.heartbeat_at = timezone.now()
-        with transaction.atomic():
-            ours = bool(self._running().update(heartbeat_at=self.heartbeat_at, **fields))
-            self.flush_log()
-        return ours
+        self.heartbeat_at = now
+        return bool(self._running().update(heartbeat_at=now, **fields))
+
+    def lock_attempt(self) -> bool:
+        """Inside a transaction: lock the row if it is still this attempt."""
+        return self._running().select_for_update().exists()
+
+    def record_result(self, result: dict | None) -> None:
+        """A parent's own result, kept while it waits for its children."""
+        self.result, self.is_parent = result, True
+        Job.objects.filter(pk=self.pk).update(result=result, is_parent=True)
 
     def still_running(self) -> bool:
         return self._running().exists()

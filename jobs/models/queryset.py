@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from jobs.models.queues import PausedQueue
+from jobs.models.queues import PausedQueue, WorkerBeat
 from jobs.status import ACTIVE, ALL, FINISHED, Status
 
 
@@ -41,6 +41,21 @@ class JobQuerySet(models.QuerySet):
         return self.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff).exclude(
             is_parent=True, stage="waiting"
         )
+
+    def orphaned(self) -> JobQuerySet:
+        """Running jobs whose worker process has not beaten for
+        ``WORKER_DEAD_AFTER`` and whose own heartbeat is as old."""
+        cutoff = timezone.now() - timedelta(seconds=settings.WORKER_DEAD_AFTER)
+        alive = WorkerBeat.objects.filter(seen_at__gte=cutoff).values("name")
+        return (
+            self.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
+            .exclude(is_parent=True, stage="waiting")
+            .exclude(worker__in=alive)
+        )
+
+    def heartbeat(self, now) -> int:
+        """A heartbeat for the running jobs among these."""
+        return self.filter(status=Status.RUNNING).update(heartbeat_at=now)
 
     def unclaimed(self) -> JobQuerySet:
         """Queued jobs that have waited long enough that their message may be lost."""
