@@ -5,7 +5,7 @@ of REV (a git worktree made for the purpose) and this tree, so both are
 measured the same way on the same machine at nearly the same time.
 
     .venv/bin/python -m bench.compare REV [--bench sequential,progress,submit]
-        [--mode embedded|redis|both] [--repeat 2] [--json FILE]
+        [--mode embedded|redis|both] [--repeat 2] [--json FILE] [-- ARGS for the benchmarks]
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ def checkout(rev: str) -> Path:
     return path
 
 
-def run_one(bench: str, mode: str, app_dir: Path, out: Path) -> str:
+def run_one(bench: str, mode: str, app_dir: Path, out: Path, extra: list[str]) -> str:
     env = {**os.environ, "MVIDARR_APP_DIR": str(app_dir)}
-    cmd = [sys.executable, "-m", f"bench.{bench}", "--mode", mode, "--json", str(out)]
+    cmd = [sys.executable, "-m", f"bench.{bench}", "--mode", mode, "--json", str(out), *extra]
     done = subprocess.run(cmd, cwd=HERE, env=env, capture_output=True, text=True)
     return done.stdout + (done.stderr[-2000:] if done.returncode else "")
 
@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--mode", default="embedded")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("extra", nargs="*", help="after --: passed to every benchmark")
     args = parser.parse_args()
     trees = {args.rev: checkout(args.rev), "this tree": HERE}
     results: dict = {"machine": machine(), "runs": []}
@@ -54,7 +55,7 @@ def main() -> None:
             for bench in args.bench.split(","):
                 for label, tree in trees.items():
                     out = Path(tmp) / f"{bench}-{n}-{len(results['runs'])}.json"
-                    text = run_one(bench, args.mode, tree, out)
+                    text = run_one(bench, args.mode, tree, out, args.extra)
                     print(f"== {bench} run {n}: {label} ({tree})\n{text}", flush=True)
                     data = out.read_text() if out.exists() else None
                     results["runs"].append(

@@ -10,7 +10,6 @@ with ``@periodic``.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from jobs import broker
-from jobs.models import WORKER_NAME, Job, ScheduledTask, Status
+from jobs.models import WORKER_ID, WORKER_NAME, Job, ScheduledTask, Status
 
 logger = logging.getLogger(__name__)
 
@@ -113,12 +112,15 @@ def prune_history() -> int:
 
 
 def run_due() -> None:
-    """Run every task whose time has come (or that was asked to run now)."""
+    """Run every task whose time has come (or that was asked to run now); one
+    query when none has."""
+    states = ScheduledTask.objects.in_bulk(list(PERIODIC))
     for name, task in PERIODIC.items():
         now = timezone.now()
-        state, _ = ScheduledTask.objects.get_or_create(
-            name=name, defaults={"interval": task.every(), "next_run_at": now}
-        )
+        if (state := states.get(name)) is None:
+            state, _ = ScheduledTask.objects.get_or_create(
+                name=name, defaults={"interval": task.every(), "next_run_at": now}
+            )
         if not state.run_now and state.next_run_at > now:
             continue
         started = time.monotonic()
@@ -133,7 +135,7 @@ def run_due() -> None:
             last_duration=time.monotonic() - started,
             last_outcome=outcome[:500],
             last_ok=ok,
-            last_run_by=f"{WORKER_NAME}:{os.getpid()}",
+            last_run_by=WORKER_ID,
             run_now=False,
             next_run_at=timezone.now() + timedelta(seconds=task.every()),
         )

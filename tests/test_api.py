@@ -205,3 +205,13 @@ def test_the_openapi_docs_need_a_login(client, users):
     assert client.get("/api/docs").status_code == 200
     schema = client.get("/api/openapi.json").json()
     assert "/api/videos/{video_id}/download" in schema["paths"]
+
+
+def test_two_people_adding_one_playlist_each_get_their_own_job(api):
+    url = "http://127.0.0.1:9/playlist.xml"
+    alices = api("post", "/jobs", body={"kind": "download_playlist", "url": url}).json()
+    again = api("post", "/jobs", body={"kind": "download_playlist", "url": url}).json()
+    bobs = api("post", "/jobs", user="bob", body={"kind": "download_playlist", "url": url}).json()
+    assert again["id"] == alices["id"]  # the same person: the active job, not a second one
+    assert bobs["id"] != alices["id"]
+    assert api("get", f"/jobs/{alices['id']}", user="bob").status_code == 404

@@ -44,49 +44,46 @@ def ffmpeg_path() -> str | None:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def probe_duration(path: Path) -> float | None:
+def probe(path: Path) -> dict:
+    """What ffprobe says of a file's container and streams ({} when it says nothing)."""
     ffprobe = shutil.which("ffprobe")
     if ffprobe is None:
-        return None
+        raise WorkError("ffprobe is needed to check downloads and is not installed", "not_media")
+    entries = "format=format_name,duration:stream=codec_type"
     try:
         out = subprocess.run(
-            [ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
+            [ffprobe, "-v", "error", "-show_entries", entries, "-of", "json", str(path)],
             capture_output=True,
-            timeout=30,
+            timeout=60,
             check=True,
         ).stdout
-        return float(json.loads(out)["format"]["duration"])
-    except (subprocess.SubprocessError, KeyError, ValueError):
-        return None
+        return json.loads(out)
+    except (subprocess.SubprocessError, ValueError):
+        return {}
 
 
-def confirm_media(path: Path, ext: str) -> None:
-    """Raise a permanent ``WorkError`` unless ``path`` is a real audio/video file."""
+def confirm_media(path: Path, ext: str) -> float | None:
+    """Raise a permanent ``WorkError`` unless ``path`` is a real audio/video
+    file; return its duration in seconds, when ffprobe knows it. One ffprobe
+    run answers both."""
     ext = ext.lower()
     if ext not in MEDIA_EXTENSIONS:
         raise WorkError(
             f"Refused a download saved as .{ext[:10]}: not a video or audio type", "not_media"
         )
-    ffprobe = shutil.which("ffprobe")
-    if ffprobe is None:
-        raise WorkError("ffprobe is needed to check downloads and is not installed", "not_media")
-    try:
-        out = subprocess.run(
-            [ffprobe, "-v", "error", "-show_entries", "format=format_name:stream=codec_type",
-             "-of", "json", str(path)],
-            capture_output=True, timeout=60, check=True,
-        ).stdout  # fmt: skip
-        probe = json.loads(out)
-    except (subprocess.SubprocessError, ValueError):
-        probe = {}
-    formats = set(str(probe.get("format", {}).get("format_name", "")).split(","))
-    streams = {s.get("codec_type") for s in probe.get("streams", [])}
+    found = probe(path)
+    formats = set(str(found.get("format", {}).get("format_name", "")).split(","))
+    streams = {s.get("codec_type") for s in found.get("streams", [])}
     if not formats & MEDIA_FORMATS or not streams & {"video", "audio"}:
         raise WorkError(
             f"Refused the download: ffprobe does not find a video or audio file in it "
             f"(format {','.join(sorted(formats - {''})) or 'unknown'})",
             "not_media",
         )
+    try:
+        return float(found["format"]["duration"])
+    except (KeyError, ValueError):
+        return None
 
 
 def place_exclusively(source: Path, candidates: Iterable[Path]) -> Path:

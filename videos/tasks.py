@@ -87,9 +87,8 @@ class DownloadVideo(Kind):
             raise WorkError("The download produced no file in its work directory")
         video = _video(job)
         video.fill_from(result["info"])
-        media.confirm_media(source, result["ext"])
+        duration = media.confirm_media(source, result["ext"]) or result["info"].get("duration")
         target = video.file_into_library(source, result["ext"])
-        duration = media.probe_duration(target) or result["info"].get("duration")
         media.write_nfo(
             target.with_suffix(".nfo"),
             title=video.title,
