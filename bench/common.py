@@ -74,11 +74,13 @@ def running(
 ) -> Iterator[tuple[LiveApp, MediaServer]]:
     """A media server and a started LiveApp; both stopped on the way out, and
     the app's data dir (logs, database, downloaded files) removed unless
-    BENCH_KEEP_DATA is set."""
+    BENCH_KEEP_DATA is set. BENCH_SERVE_ARGS adds options to ``serve``."""
     media = MediaServer().start()
     app = None
+    # e.g. BENCH_SERVE_ARGS="--processes 2": serve's own options (scaled mode).
+    serve_args = tuple(os.environ.get("BENCH_SERVE_ARGS", "").split())
     try:
-        app = LiveApp(mode, extra_env=extra_env)
+        app = LiveApp(mode, extra_env=extra_env, serve_args=serve_args)
         app.start()
         yield app, media
     finally:

@@ -46,8 +46,8 @@ def main() -> None:
     parser.add_argument("--mode", default="embedded")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--json", metavar="FILE")
-    parser.add_argument("extra", nargs="*", help="after --: passed to every benchmark")
-    args = parser.parse_args()
+    args, extra = parser.parse_known_args()  # the rest (after --) goes to every benchmark
+    args.extra = [a for a in extra if a != "--"]
     trees = {args.rev: checkout(args.rev), "this tree": HERE}
     results: dict = {"machine": machine(), "runs": []}
     with tempfile.TemporaryDirectory() as tmp:

@@ -48,7 +48,8 @@ class Attempts:
         self._thread: threading.Thread | None = None
 
     def add(self, job: Job) -> Attempt:
-        attempt = Attempt(job)
+        # The job's own pending lines (its claim) go out with the first write.
+        attempt = Attempt(job, lines=job.__dict__.pop("_log_lines", []))
         with self._lock:
             self._running[job.pk] = attempt
             if self._thread is None or not self._thread.is_alive():

@@ -184,6 +184,12 @@ class Supervisor:
         except WorkError as e:
             self._fail(str(e), e.code, e.transient)
             return
+        if type(spec).succeeded is kinds.Kind.succeeded and not spec.waits_for_children:
+            # Nothing to do with the database but the status change, whose
+            # UPDATE is scoped to this attempt: no lock needed.
+            if not job.mark_succeeded(stored):
+                spec.discard(job, stored)
+            return
         with transaction.atomic():
             if not job.lock_attempt():
                 transaction.on_commit(lambda: spec.discard(job, stored))

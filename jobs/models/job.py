@@ -197,26 +197,26 @@ class Job(ParentMixin, ReportingMixin, models.Model):
 
     @classmethod
     def _claim_one(cls, pk, worker: str, condition: Q | None = None, turn_of=None) -> Job | None:
-        """Claim one job in one transaction: the UPDATE, the row, the log line."""
+        """Claim one job: one conditional UPDATE (atomic by itself), then the
+        row. The log line waits for the attempt's first write."""
         now = timezone.now()
         rows = cls.objects.claimable().filter(pk=pk)
-        with transaction.atomic():
-            if not (rows.filter(condition) if condition is not None else rows).update(
-                status=Status.RUNNING,
-                turn_of=turn_of,
-                retry_at=None,
-                attempts=F("attempts") + 1,
-                started_at=now,
-                heartbeat_at=now,
-                worker=worker,
-                error="",
-                error_code="",
-                stage="starting",
-                percent=None,
-            ):
-                return None
-            job = cls.objects.get(pk=pk)
-            job.log("info", f"Attempt {job.attempts} started on {worker}")
+        if not (rows.filter(condition) if condition is not None else rows).update(
+            status=Status.RUNNING,
+            turn_of=turn_of,
+            retry_at=None,
+            attempts=F("attempts") + 1,
+            started_at=now,
+            heartbeat_at=now,
+            worker=worker,
+            error="",
+            error_code="",
+            stage="starting",
+            percent=None,
+        ):
+            return None
+        job = cls.objects.get(pk=pk)
+        job.log("info", f"Attempt {job.attempts} started on {worker}", defer=True)
         job.publish_status()
         return job
 
