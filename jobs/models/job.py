@@ -17,6 +17,7 @@ from django.utils import timezone
 from jobs import broker, kinds
 from jobs.models.family import ParentMixin
 from jobs.models.queryset import JobQuerySet
+from jobs.models.queues import PausedQueue
 from jobs.models.reporting import ReportingMixin
 from jobs.status import ACTIVE, FINISHED, PROGRESS_FIELDS, Status
 
@@ -176,11 +177,19 @@ class Job(ParentMixin, ReportingMixin, models.Model):
         )
         if claimed := cls._claim_one(pk, worker, ~Exists(ahead)):
             return claimed
-        job = cls.objects.filter(pk=pk).values("queue", "priority", "status", "turn_of").first()
+        paused = PausedQueue.objects.filter(queue=OuterRef("queue"))
+        job = (
+            cls.objects.filter(pk=pk)
+            .annotate(paused=Exists(paused))
+            .values("queue", "priority", "status", "turn_of", "paused")
+            .first()
+        )
         if job is None:
             return None
         if job["status"] != Status.QUEUED:
             candidates = [job["turn_of"]] if job["turn_of"] else []
+        elif job["paused"]:
+            return None  # held: resuming sends it again
         else:
             first = (
                 cls.objects.claimable()
