@@ -19,7 +19,7 @@ from jobs.models.family import ParentMixin
 from jobs.models.queryset import JobQuerySet
 from jobs.models.queues import PausedQueue
 from jobs.models.reporting import ReportingMixin
-from jobs.status import ACTIVE, FINISHED, PROGRESS_FIELDS, Status
+from jobs.status import ACTIVE, PROGRESS_FIELDS, Status
 
 WORKER_NAME = socket.gethostname()
 # This process, as the jobs it runs and its WorkerBeat name it.
@@ -394,11 +394,3 @@ class Job(ParentMixin, ReportingMixin, models.Model):
     def set_label(self, label: str) -> None:
         self.label = label[:300]
         Job.objects.filter(pk=self.pk).update(label=self.label)
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED

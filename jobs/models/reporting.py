@@ -10,11 +10,19 @@ from django.utils import timezone
 
 from jobs import publisher
 from jobs.models.log import JobLog
-from jobs.status import progress_frame
+from jobs.status import ACTIVE, FINISHED, progress_frame
 
 
 class ReportingMixin:
     """The reporting side of ``Job``."""
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
 
     def progress(self) -> dict[str, Any]:
         return progress_frame(self.__dict__)
