@@ -74,7 +74,6 @@ class Job(ParentMixin, ReportingMixin, models.Model):
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=default_max_attempts)
     worker = models.CharField(max_length=100, blank=True, help_text="host:pid of the attempt")
-    message_id = models.CharField(max_length=36, blank=True, help_text="Unused; kept for history.")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
