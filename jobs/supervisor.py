@@ -93,6 +93,16 @@ class Supervisor:
         if not spec.child:  # quick work that needs no process of its own
             self._succeed(spec.run_inline(job))
             return
+        # In the attempt book from here to the end, so the job keeps its
+        # heartbeat while a finished download is moved and probed.
+        attempt = book.add(job)
+        try:
+            self._run_child(attempt)
+        finally:
+            book.remove(attempt)
+
+    def _run_child(self, attempt) -> None:
+        job, spec = self.job, self.spec
         job.work_dir.mkdir(parents=True, exist_ok=True)
         params = {**spec.prepare(job), "work_dir": str(job.work_dir)}
         start_forkserver()  # at once, unless this is the first job since start-up
@@ -103,7 +113,7 @@ class Supervisor:
         proc.start()
         child_conn.close()
         try:
-            outcome, lost = self._watch(conn, proc)
+            outcome, lost = self._relay(conn, attempt)
         finally:
             _kill_group(proc)
             conn.close()
@@ -130,18 +140,11 @@ class Supervisor:
             return f"No progress for {settings.JOB_STALL_TIMEOUT} s", "stalled", True
         return outcome[1]["message"], outcome[1]["code"], outcome[1]["transient"]
 
-    def _watch(self, conn, proc) -> tuple[tuple | None, bool]:
+    def _relay(self, conn, attempt) -> tuple[tuple | None, bool]:
         """Relay the child's messages until it finishes; returns (outcome, lost).
         Progress goes to the publisher at once and, with the log lines, to the
         process's attempt book (``jobs.attempts``), which writes and checks
         every running attempt of this process together."""
-        attempt = book.add(self.job)
-        try:
-            return self._relay(conn, attempt)
-        finally:
-            book.remove(attempt)
-
-    def _relay(self, conn, attempt) -> tuple[tuple | None, bool]:
         deadline = time.monotonic() + self.spec.time_limit
         last_moved = time.monotonic()
         last_mark = None  # (stage, bytes): the stall clock restarts when it changes
