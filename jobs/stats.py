@@ -19,7 +19,7 @@ def stats_for(user) -> dict[str, Any]:
     for row in jobs.values("queue", "status").annotate(n=Count("pk")):
         by_status[row["status"]] += row["n"]
         if row["status"] in ACTIVE:
-            by_queue.setdefault(row["queue"], {"queued": 0, "running": 0})[row["status"]] = row["n"]
+            by_queue.setdefault(row["queue"], dict.fromkeys(ACTIVE, 0))[row["status"]] = row["n"]
     workers = [
         {"name": w.name, "queues": w.queues, "started_at": w.started_at, "seen_at": w.seen_at}
         for w in WorkerBeat.alive().order_by("name")
