@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from dramatiq.middleware import Shutdown
 
-from jobs import child, kinds
+from jobs import broker, child, kinds
 from jobs.attempts import book
 from jobs.child import WorkError
 from jobs.models import WORKER_ID, Job
@@ -59,7 +59,18 @@ def start_forkserver() -> None:
     multiprocessing.forkserver.ensure_running()
 
 
+# Set when this process's workers are stopping: it claims nothing more.
+stopping = threading.Event()
+
+
 def run_attempt(job_id: str) -> None:
+    if stopping.is_set():
+        # A stopping worker may still be handed a message (even the one it just
+        # sent for a job it handed back): pass it on, a second later, to a
+        # worker that stays.
+        if kind := Job.objects.filter(pk=job_id).values_list("kind", flat=True).first():
+            broker.send([(kind, job_id)], delay=1.0)
+        return
     job = Job.claim(job_id, WORKER_ID)
     if job is None:
         logger.debug("Job %s is not claimable; skipping duplicate delivery", job_id)

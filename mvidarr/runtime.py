@@ -75,6 +75,7 @@ def beat_forever(stop: threading.Event) -> None:
 
 
 def stop_workers(workers: list[Worker], timeout_ms: int = 5000) -> None:
+    supervisor.stopping.set()
     _beat_stop.set()
     for worker in workers:
         worker.stop(timeout=timeout_ms)

@@ -101,7 +101,8 @@ def test_a_worker_stopped_gracefully_hands_its_job_back_at_once(app, media):
     app.start_process("worker", "worker")
     # The reconciler re-sends a message the stopping worker may have lost.
     job = finished(client, job_id, timeout=120)
-    assert job["status"] == "succeeded" and job["attempts"] == 2
+    log = [entry["message"] for entry in client.get(f"/api/jobs/{job_id}/log").json()]
+    assert job["status"] == "succeeded" and job["attempts"] == 2, log
 
 
 @pytest.fixture(scope="module", params=["embedded", "redis"])
