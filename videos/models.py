@@ -114,6 +114,11 @@ class Profile(models.Model):
                 {"is_default": "This is the default profile: make another one the default instead."}
             )
 
+    def validate_constraints(self, exclude: Any = None) -> None:
+        if self.is_default:  # save() takes the mark from the old default: no conflict
+            exclude = {*(exclude or ()), "is_default"}
+        super().validate_constraints(exclude)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Saving a profile as the default takes the mark from the old one in
         the same transaction, so there is never a second default."""
