@@ -153,3 +153,14 @@ def test_staff_make_a_profile_the_default_in_the_admin_but_cannot_delete_it(clie
     unticked = client.post(f"/admin/videos/profile/{hd.pk}/change/", form)
     assert unticked.status_code == 200  # the form again, with the error
     assert Profile.objects.get(pk=hd.pk).is_default
+
+
+def test_a_playlist_hands_its_profile_to_the_videos_it_finds(api):
+    profile = Profile.objects.create(name="Small", max_height=360)
+    body = {"kind": "download_playlist", "url": URL + "?list", "profile": "Small"}
+    response = api("post", "/jobs", body=body)
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    entries = [{"url": f"{URL}?v={i}", "title": f"V{i}", "artist": ""} for i in range(3)]
+    job.spec.received(job, entries)
+    assert {v.profile for v in Video.objects.all()} == {profile}
