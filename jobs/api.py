@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import StrictInt
 
 from jobs import kinds, pause
 from jobs.models import Job
@@ -21,6 +22,8 @@ class JobIn(Schema):
     url: str = ""
     title: str = Field("", max_length=300)
     artist: str = Field("", max_length=200)
+    # A quality profile's name or id, for the kinds that download.
+    profile: StrictInt | Annotated[str, Field(max_length=100)] | None = None
 
 
 class ProgressOut(Schema):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import time
 import uuid
 
@@ -38,3 +40,32 @@ def finished(client, job_id: str, timeout: float = 60) -> dict:
 def unique(path: str) -> str:
     sep = "&" if "?" in path else "?"
     return f"{path}{sep}key={uuid.uuid4().hex}"
+
+
+def add_profile(app, **fields) -> dict:
+    """A new profile made by staff, under a name no other test uses."""
+    fields.setdefault("name", f"profile-{uuid.uuid4().hex[:8]}")
+    with app.client("staff") as staff:
+        response = staff.post("/api/profiles", json=fields)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def download(client, url: str, timeout: float = 120, **fields) -> dict:
+    """Submit a download by URL (``POST /api/jobs``) and wait for it to finish."""
+    response = client.post("/api/jobs", json={"kind": "download_video", "url": url, **fields})
+    assert response.status_code == 202, response.text
+    return finished(client, response.json()["id"], timeout)
+
+
+def probe(path) -> dict:
+    """ffprobe's view of a file: its format and first video stream."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    found = json.loads(out)
+    video = next((s for s in found["streams"] if s.get("codec_type") == "video"), {})
+    return {"format": found["format"], "video": video}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -56,6 +57,32 @@ def users(db, django_user_model):
         )
         for name in ("alice", "bob", "staff")
     }
+
+
+@pytest.fixture
+def keys(users):
+    """An API key for each of alice, bob and staff."""
+    # Django's apps are ready only once pytest-django has set them up.
+    from mvidarr.models import ApiKey
+
+    return {name: ApiKey.issue(user)[1] for name, user in users.items()}
+
+
+@pytest.fixture
+def api(client, keys):
+    """``api("post", "/videos", user="bob", body={...})``: the JSON API in-process."""
+
+    def call(method, path, user="alice", body=None, raw=None, **headers):
+        if user:
+            headers["HTTP_X_API_KEY"] = keys[user]
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if method == "get" or data is None:
+            return getattr(client, method)(f"/api{path}", **headers)
+        return getattr(client, method)(
+            f"/api{path}", data=data, content_type="application/json", **headers
+        )
+
+    return call
 
 
 logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -4,16 +4,20 @@ Run from the repository root::
 
     python -m tests.mediaserver --port 0 --cache .cache/media [--host 127.0.0.2]
 
-On start it generates, once per cache directory, ``clip.mp4`` (~6 s),
-``long.mp4`` (~30 s) and an HLS rendition of the clip (``hls/clip/index.m3u8``
-with 1 s ``.ts`` segments).  It then prints exactly one line ``PORT <n>`` to
-stdout and serves on 127.0.0.1 (or ``--host``) until SIGTERM.
+On start it generates, once per cache directory, the media described in
+``tests.mediagen`` (``clip.mp4``, ``long.mp4``, ``hls/clip/index.m3u8`` and the
+multi-variant ``hls/ladder/master.m3u8``).  It then prints exactly one line
+``PORT <n>`` to stdout and serves on 127.0.0.1 (or ``--host``) until SIGTERM.
 
 Routes:
     GET/HEAD /media/<name>         any top-level file of the cache; single
                                    ``Range: bytes=a-b`` / ``a-`` / ``-n``
     GET/HEAD /hls/<name>/<file>    HLS playlist and segments; ``?base=URL`` on a
-                                   playlist makes its segment URLs absolute on URL
+                                   playlist makes its segment URLs absolute on URL;
+                                   ``?trace=T`` on a playlist gives each URL in it
+                                   a key: ``T/<stem>`` (and trace) for a playlist,
+                                   ``T/segments`` for segments, so requests are
+                                   counted per variant (``T/v720/segments``)
     GET /page/<name>.html          HTML page with ``<video src="/media/<name>.mp4">``
     GET /embed.html?src=URL        HTML page with ``<video src="URL">``
     GET /redirect?to=URL           302 to URL
@@ -46,13 +50,10 @@ import mimetypes
 import os
 import re
 import select
-import shutil
 import signal
 import socket
 import socketserver
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -61,6 +62,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from tests.mediagen import ensure_media
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 TYPES = {".mp4": "video/mp4", ".ts": "video/mp2t", ".m3u8": "application/vnd.apple.mpegurl"}
@@ -72,59 +75,6 @@ def _content_type(file: Path) -> str:
     return (
         TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
     )
-
-
-def _ffmpeg(*args: str) -> None:
-    cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args]
-    subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL)
-
-
-def _encode(dst: Path, seconds: int) -> None:
-    """testsrc + sine, H.264/AAC at ~500 kbit/s, a keyframe every second."""
-    _ffmpeg(
-        "-f", "lavfi", "-i", f"testsrc=size=320x240:rate=25:duration={seconds}",
-        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={seconds}",
-        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-        "-b:v", "450k", "-maxrate", "450k", "-bufsize", "900k",
-        "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
-        "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart", "-shortest", str(dst),
-    )  # fmt: skip
-
-
-def ensure_media(cache: Path) -> None:
-    """Generate missing media in a temp dir, then publish atomically.
-
-    Files are published with os.link (fails if the name exists) and the HLS
-    directory with os.rename, so concurrent starters never see partial files
-    and a losing process simply uses the winner's output.
-    """
-    cache.mkdir(parents=True, exist_ok=True)
-    hls = cache / "hls" / "clip"
-    if (cache / "clip.mp4").is_file() and (cache / "long.mp4").is_file() and hls.is_dir():
-        return
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache))
-    try:
-        for name, seconds in (("clip.mp4", 6), ("long.mp4", 30)):
-            if not (cache / name).is_file():
-                _encode(tmp / name, seconds)
-                with contextlib.suppress(FileExistsError):  # another process won
-                    os.link(tmp / name, cache / name)
-        if not hls.is_dir():
-            out = tmp / "hls"
-            out.mkdir()
-            _ffmpeg(
-                "-i", str(cache / "clip.mp4"), "-c", "copy", "-f", "hls",
-                "-hls_time", "1", "-hls_list_size", "0", "-hls_playlist_type", "vod",
-                "-hls_segment_filename", str(out / "seg%03d.ts"), str(out / "index.m3u8"),
-            )  # fmt: skip
-            hls.parent.mkdir(exist_ok=True)
-            try:
-                os.rename(out, hls)
-            except OSError:
-                if not hls.is_dir():
-                    raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class Server(ThreadingHTTPServer):
@@ -242,8 +192,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._text(knobs["status"], f"forced status {knobs['status']}\n")
         if n <= knobs.get("fail", 0):
             return self._text(503, f"induced failure {n}\n")
-        if file.suffix == ".m3u8" and "base" in self.query:
-            return self._playlist_on(file, self.query["base"].rstrip("/") + path.rpartition("/")[0])
+        if file.suffix == ".m3u8" and ("base" in self.query or "trace" in self.query):
+            base = self.query.get("base", "").rstrip("/")
+            return self._playlist_on(file, base and base + path.rpartition("/")[0])
         with open(file, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             span = self._range(size)
@@ -329,11 +280,19 @@ class Handler(BaseHTTPRequestHandler):
         )
 
     def _playlist_on(self, file: Path, base: str) -> None:
-        """The HLS playlist with every segment as an absolute URL under ``base``."""
-        lines = [
-            line if not line.strip() or line.startswith("#") else f"{base}/{line.strip()}"
-            for line in file.read_text().splitlines()
-        ]
+        """The HLS playlist with every URL in it absolute under ``base`` (if
+        given) and carrying its own key under ``trace`` (if given)."""
+        trace = self.query.get("trace", "")
+        lines = []
+        for line in file.read_text().splitlines():
+            uri = line.strip()
+            if uri and not line.startswith("#"):
+                if trace:
+                    variant = uri.endswith(".m3u8")
+                    key = f"{trace}/{Path(uri).stem}" if variant else f"{trace}/segments"
+                    uri += "?" + urlencode({"key": key, "trace": key} if variant else {"key": key})
+                line = f"{base}/{uri}" if base else uri
+            lines.append(line)
         self._text(200, "\n".join(lines) + "\n", ctype=TYPES[".m3u8"])
 
     def _embed(self, src: str) -> None:

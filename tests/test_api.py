@@ -14,26 +14,6 @@ from videos.models import Video
 URL = "http://127.0.0.1:9/clip.mp4"
 
 
-@pytest.fixture
-def keys(users):
-    return {name: ApiKey.issue(user)[1] for name, user in users.items()}
-
-
-@pytest.fixture
-def api(client, keys):
-    def call(method, path, user="alice", body=None, raw=None, **headers):
-        if user:
-            headers["HTTP_X_API_KEY"] = keys[user]
-        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        if method == "get" or data is None:
-            return getattr(client, method)(f"/api{path}", **headers)
-        return getattr(client, method)(
-            f"/api{path}", data=data, content_type="application/json", **headers
-        )
-
-    return call
-
-
 def test_health_needs_no_login_and_says_ok(db, client):
     response = client.get("/api/health")
     assert response.status_code == 200

@@ -50,6 +50,8 @@ def test_generated_media(server: MediaServer) -> None:
     assert 250_000 <= (server.cache / "clip.mp4").stat().st_size <= 700_000
     assert 1_200_000 <= (server.cache / "long.mp4").stat().st_size <= 3_500_000
     assert len(list((server.cache / "hls" / "clip").glob("*.ts"))) >= 5
+    for variant in ("v1080", "v720", "v360"):
+        assert len(list((server.cache / "hls" / "ladder").glob(f"{variant}_*.ts"))) >= 3
 
 
 def test_full_get_and_head(server: MediaServer, client: httpx.Client) -> None:
@@ -189,6 +191,22 @@ def test_hls_routes(server: MediaServer, client: httpx.Client) -> None:
     assert len(seg.content) > 1000
 
 
+def test_a_traced_playlist_gives_each_variant_its_own_key(
+    server: MediaServer, client: httpx.Client
+) -> None:
+    tag = new_key()
+    master = client.get(server.url(f"hls/ladder/master.m3u8?trace={tag}")).text
+    assert "RESOLUTION=1280x720" in master
+    variant = next(line for line in master.splitlines() if line.startswith("v720.m3u8?"))
+    segments = client.get(server.url(f"hls/ladder/{variant}")).text
+    segment = next(line for line in segments.splitlines() if not line.startswith("#"))
+    assert segment.startswith("v720_000.ts?key=")
+    assert client.get(server.url(f"hls/ladder/{segment}")).status_code == 200
+    assert server.stats(f"{tag}/v720") == 1
+    assert server.stats(f"{tag}/v720/segments") == 1
+    assert server.stats(f"{tag}/v1080/segments") == 0
+
+
 def test_page_has_video(server: MediaServer, client: httpx.Client) -> None:
     r = client.get(server.url("page/clip.html"))
     assert r.status_code == 200
@@ -254,6 +272,11 @@ def test_ytdlp_hls(server: MediaServer) -> None:
     info = extract(server.url("hls/clip/index.m3u8"))
     assert info["protocol"].startswith("m3u8")
     assert info["ext"] == "mp4"
+
+
+def test_ytdlp_sees_the_variants_of_a_master_playlist(server: MediaServer) -> None:
+    info = extract(server.url("hls/ladder/master.m3u8"))
+    assert sorted(f["height"] for f in info["formats"]) == [360, 720, 1080]
 
 
 def test_ytdlp_html_page(server: MediaServer) -> None:

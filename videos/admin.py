@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from videos.models import Video
+from videos.models import Profile, Video
 from videos.validation import BadUrl, check_url
 
 
@@ -24,7 +24,30 @@ class VideoAdminForm(forms.ModelForm):
 @admin.register(Video)
 class VideoAdmin(admin.ModelAdmin):
     form = VideoAdminForm
-    list_display = ("title", "artist", "status", "file_size", "owner", "created_at")
-    list_filter = ("status",)
+    list_display = ("title", "artist", "status", "profile", "file_size", "owner", "created_at")
+    list_filter = ("status", "profile")
     search_fields = ("title", "artist", "url", "file")
     readonly_fields = ("file", "file_size", "metadata", "created_at", "updated_at")
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    """Ticking "is default" moves the mark from the old default (``Profile.save``);
+    the default itself cannot be deleted or unticked, so there is always one."""
+
+    list_display = ("name", "max_height", "container", "audio_only", "video_codec", "is_default")
+    search_fields = ("name",)
+
+    def has_delete_permission(self, request, obj: Profile | None = None) -> bool:
+        if obj is not None and obj.is_default:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        if queryset.filter(is_default=True).exists():
+            self.message_user(
+                request,
+                "The default profile was kept: make another the default first.",
+                messages.WARNING,
+            )
+        super().delete_queryset(request, queryset.filter(is_default=False))

@@ -9,10 +9,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import field_validator
+from pydantic import StrictInt, field_validator
 
 from jobs.api import JobOut
-from videos.models import Video, clean_text
+from videos.models import Profile, UnknownProfile, Video, clean_text
 from videos.tasks import start_bulk_download
 from videos.validation import MAX_URL_LENGTH, BadUrl
 
@@ -32,6 +32,7 @@ class VideoIn(Schema):
     url: str = Field(max_length=MAX_URL_LENGTH)
     title: str = Field("", max_length=300)
     artist: str = Field("", max_length=200)
+    profile: StrictInt | Annotated[str, Field(max_length=100)] | None = None
 
     @field_validator("title", "artist")
     @classmethod
@@ -54,6 +55,7 @@ class VideoOut(Schema):
     file_size: int | None
     duration: float | None
     thumbnail_url: str | None
+    profile_id: int | None
     created_at: datetime
     job_id: str | None = None
 
@@ -65,8 +67,9 @@ class JobStarted(Schema):
 
 def _add_video(request: HttpRequest, data: VideoIn) -> tuple[Video, bool]:
     try:
-        return Video.objects.add(request.auth, data.url, data.title, data.artist)
-    except BadUrl as e:
+        profile = Profile.objects.resolve(data.profile)
+        return Video.objects.add(request.auth, data.url, data.title, data.artist, profile)
+    except (BadUrl, UnknownProfile) as e:
         raise HttpError(400, str(e)) from None
 
 
@@ -77,7 +80,9 @@ def get_video_for_user(request: HttpRequest, video_id: int) -> Video:
 @router.post("/videos", response={200: VideoOut, 201: VideoOut})
 def create_video(request: HttpRequest, data: VideoIn):
     """Add a video by URL and queue reading its metadata. Adding a URL that is
-    already in your library returns that video (200) instead of a copy."""
+    already in your library returns that video (200) instead of a copy.
+    ``profile`` (a name or id) is the quality profile its download will use;
+    without one, the default of the day it is downloaded."""
     video, created = _add_video(request, data)
     if not created:
         return Status(200, video.to_dict())

@@ -14,7 +14,7 @@ from jobs.child import WorkError
 from jobs.kinds import Kind, Refused
 from jobs.models import ChildSpec, Job
 from videos import media
-from videos.models import Video
+from videos.models import Profile, UnknownProfile, Video, download_settings
 from videos.netguard import policy_params
 from videos.validation import BadUrl, check_url
 
@@ -25,9 +25,19 @@ def _video(job: Job) -> Video:
     return Video.objects.get(pk=job.params["video_id"])
 
 
-def _add(owner, data: dict[str, Any]) -> Video:
+def _profile(data: dict[str, Any]) -> Profile | None:
     try:
-        return Video.objects.add(owner, data["url"], data.get("title"), data.get("artist"))[0]
+        return Profile.objects.resolve(data.get("profile"))
+    except UnknownProfile as e:
+        raise Refused(str(e)) from None
+
+
+def _add(owner, data: dict[str, Any]) -> Video:
+    profile = _profile(data)
+    try:
+        return Video.objects.add(
+            owner, data["url"], data.get("title"), data.get("artist"), profile
+        )[0]
     except BadUrl as e:
         raise Refused(str(e)) from None
 
@@ -73,8 +83,12 @@ class DownloadVideo(Kind):
         Video.objects.filter(pk=job.params["video_id"]).mark_downloading()
 
     def prepare(self, job: Job) -> dict[str, Any]:
+        video = Video.objects.select_related("profile").get(pk=job.params["video_id"])
+        profile = download_settings(video.profile)
+        job.log("info", f"Profile: {profile['name']}", defer=True)
         return {
-            "url": _video(job).url,
+            "url": video.url,
+            "profile": profile,
             "ffmpeg": media.ffmpeg_path(),
             "network_policy": policy_params(),
         }
@@ -143,14 +157,16 @@ class DownloadPlaylist(Kind):
     waits_for_children = True
 
     def start(self, owner, data: dict[str, Any]) -> Job:
+        profile = _profile(data)
         try:
             url = check_url(data["url"])
         except BadUrl as e:
             raise Refused(str(e)) from None
         # Per owner: two people following one playlist each get their own job.
         digest = hashlib.sha256(f"{owner.pk}:{url}".encode()).hexdigest()[:32]
+        params = {"url": url, "profile_id": profile.pk if profile else None}
         job, _ = Job.submit(
-            self.name, owner, subject=f"playlist:{digest}", params={"url": url}, label=url
+            self.name, owner, subject=f"playlist:{digest}", params=params, label=url
         )
         return job
 
@@ -160,6 +176,10 @@ class DownloadPlaylist(Kind):
     def received(self, job: Job, entries: list[dict[str, str]]) -> None:
         hosts: dict[str, bool] = {}
         wanted = {}
+        # The playlist's profile, unless it was deleted since the job started.
+        profile_id = job.params.get("profile_id")
+        if profile_id and not Profile.objects.filter(pk=profile_id).exists():
+            profile_id = None
         for entry in entries:
             try:
                 url = check_url(entry["url"], hosts)
@@ -171,6 +191,7 @@ class DownloadPlaylist(Kind):
                 url=url,
                 title=entry["title"][:300],
                 artist=entry["artist"][:200],
+                profile_id=profile_id,
             )
         Video.objects.bulk_create(wanted.values(), ignore_conflicts=True)
         videos = Video.objects.filter(owner_id=job.owner_id, url__in=wanted).exclude(

@@ -108,6 +108,50 @@ def _options(logger: _Logger, **extra: Any) -> dict[str, Any]:
     }
 
 
+def format_options(profile: dict[str, Any] | None) -> dict[str, Any]:
+    """yt-dlp's format selection for a profile (see ``Profile.settings``).
+
+    1. ``max_height``: the best format no taller than that (a filter), and
+       ``res:H`` sorting, so that among an HLS or DASH source's variants the
+       720p one is fetched, not the 1080p one. A source with nothing small
+       enough falls back to its closest (``res:H`` sorts the smallest larger
+       one first); scaling it down is left to processing.
+    2. ``video_codec`` h264: H.264 formats sort first (transcoding is processing's).
+    3. ``container``: mp4/webm formats sort first for those containers,
+       merges use the container, and mp4/mkv files are remuxed into it (a
+       stream copy). WebM holds only VP8/VP9/AV1 with Opus/Vorbis, so a source
+       without those is merged as mkv rather than failing, and not remuxed.
+    """
+    profile = profile or {}
+    if profile.get("audio_only"):
+        return {"format": "bestaudio/best"}
+    height = profile.get("max_height")
+    container = profile.get("container") or "any"
+    sort = []
+    if height:
+        sort.append(f"res:{int(height)}")
+        fit = f"[height<=?{int(height)}]"
+        selector = f"bv*{fit}+ba/b{fit}/bv*+ba/b"
+    else:
+        selector = "bv*+ba/b"
+    if profile.get("video_codec") == "h264":
+        sort.append("vcodec:h264")
+    if container == "mp4":
+        sort.append("ext:mp4:m4a")
+    elif container == "webm":
+        sort.append("ext:webm:webm")
+    options: dict[str, Any] = {"format": selector}
+    if sort:
+        options["format_sort"] = sort
+    if container in ("mp4", "mkv"):
+        options["merge_output_format"] = container
+        options["final_ext"] = container
+        options["postprocessors"] = [{"key": "FFmpegVideoRemuxer", "preferedformat": container}]
+    elif container == "webm":
+        options["merge_output_format"] = "webm/mkv"
+    return options
+
+
 def trim_info(info: dict[str, Any]) -> dict[str, Any]:
     """The metadata worth keeping: no format lists, headers or huge blobs."""
     kept = {k: info[k] for k in INFO_KEYS if info.get(k) is not None}
@@ -252,7 +296,7 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
             reporter.log("info", f"Post-processing: {d.get('postprocessor', '?')}")
 
     options = {
-        "format": params.get("format") or "bestvideo*+bestaudio/best",
+        **format_options(params.get("profile")),
         "paths": {"home": str(work_dir), "temp": str(work_dir)},
         "outtmpl": {"default": "%(id).60B.%(ext)s"},
         "restrictfilenames": True,

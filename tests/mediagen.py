@@ -1,0 +1,118 @@
+"""The media the local media server serves, generated once per cache directory
+with ffmpeg (see ``tests.mediaserver``):
+
+- ``clip.mp4`` (~6 s) and ``long.mp4`` (~30 s): H.264/AAC, 320x240, ~500 kbit/s;
+- ``hls/clip/``: an HLS rendition of the clip (``index.m3u8``, 1 s ``.ts`` segments);
+- ``hls/ladder/``: a multi-variant HLS source, ``master.m3u8`` offering 1080p,
+  720p and 360p variants (``v1080.m3u8`` with ``v1080_000.ts``…, and so on), each
+  3 s long in 1 s segments, for format-selection tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+# (name, width, height, video bit rate): small, since only the choice matters.
+LADDER = (("v1080", 1920, 1080, "900k"), ("v720", 1280, 720, "500k"), ("v360", 640, 360, "200k"))
+LADDER_SECONDS = 3
+
+
+def _ffmpeg(*args: str) -> None:
+    cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args]
+    subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL)
+
+
+def _sources(seconds: int, size: str) -> list[str]:
+    """testsrc + a sine tone, a keyframe every second."""
+    return [
+        "-f", "lavfi", "-i", f"testsrc=size={size}:rate=25:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={seconds}",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
+        "-c:a", "aac", "-b:a", "64k", "-shortest",
+    ]  # fmt: skip
+
+
+def _encode(dst: Path, seconds: int) -> None:
+    """H.264/AAC at ~500 kbit/s, 320x240."""
+    _ffmpeg(
+        *_sources(seconds, "320x240"),
+        "-b:v", "450k", "-maxrate", "450k", "-bufsize", "900k",
+        "-movflags", "+faststart", str(dst),
+    )  # fmt: skip
+
+
+def _hls(segments: Path, playlist: Path) -> list[str]:
+    """Output options for a VOD HLS rendition in 1 s segments."""
+    return [
+        "-f", "hls", "-hls_time", "1", "-hls_list_size", "0", "-hls_playlist_type", "vod",
+        "-hls_segment_filename", str(segments), str(playlist),
+    ]  # fmt: skip
+
+
+def _ladder(out: Path) -> None:
+    """Each variant encoded on its own, then a master playlist naming them with
+    the RESOLUTION, BANDWIDTH and CODECS that players (and yt-dlp) choose by."""
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3"]
+    for name, width, height, rate in LADDER:
+        _ffmpeg(
+            *_sources(LADDER_SECONDS, f"{width}x{height}"),
+            "-b:v", rate, "-maxrate", rate, "-bufsize", rate,
+            *_hls(out / f"{name}_%03d.ts", out / f"{name}.m3u8"),
+        )  # fmt: skip
+        bandwidth = int(rate.rstrip("k")) * 1000 + 64_000
+        lines += [
+            f"#EXT-X-STREAM-INF:BANDWIDTH={bandwidth},RESOLUTION={width}x{height},"
+            f'CODECS="avc1.42c028,mp4a.40.2"',
+            f"{name}.m3u8",
+        ]
+    (out / "master.m3u8").write_text("\n".join(lines) + "\n")
+
+
+def _publish_dir(out: Path, target: Path) -> None:
+    target.parent.mkdir(exist_ok=True)
+    try:
+        os.rename(out, target)
+    except OSError:
+        if not target.is_dir():
+            raise
+
+
+def ensure_media(cache: Path) -> None:
+    """Generate missing media in a temp dir, then publish atomically.
+
+    Files are published with os.link (fails if the name exists) and the HLS
+    directories with os.rename, so concurrent starters never see partial files
+    and a losing process simply uses the winner's output.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    clip_hls, ladder = cache / "hls" / "clip", cache / "hls" / "ladder"
+    files = [cache / "clip.mp4", cache / "long.mp4"]
+    if all(f.is_file() for f in files) and clip_hls.is_dir() and ladder.is_dir():
+        return
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache))
+    try:
+        for name, seconds in (("clip.mp4", 6), ("long.mp4", 30)):
+            if not (cache / name).is_file():
+                _encode(tmp / name, seconds)
+                with contextlib.suppress(FileExistsError):  # another process won
+                    os.link(tmp / name, cache / name)
+        if not clip_hls.is_dir():
+            out = tmp / "clip"
+            out.mkdir()
+            _ffmpeg(
+                "-i", str(cache / "clip.mp4"), "-c", "copy",
+                *_hls(out / "seg%03d.ts", out / "index.m3u8"),
+            )  # fmt: skip
+            _publish_dir(out, clip_hls)
+        if not ladder.is_dir():
+            (tmp / "ladder").mkdir()
+            _ladder(tmp / "ladder")
+            _publish_dir(tmp / "ladder", ladder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
