@@ -50,7 +50,14 @@ def test_a_download_lands_in_the_library_complete(app, media, path):
         text=True,
     )
     assert float(json.loads(probe.stdout)["format"]["duration"]) == pytest.approx(6, abs=0.5)
-    assert file.with_suffix(".nfo").read_text().count("<title>Clip</title>") == 1
+    assert video["duration"] == pytest.approx(6, abs=0.5)
+    technical = {k: video[k] for k in ("width", "height", "video_codec", "audio_codec")}
+    assert technical == {"width": 320, "height": 240, "video_codec": "h264", "audio_codec": "aac"}
+    assert video["container"] == ("mp4" if file.suffix == ".mp4" else video["container"])
+    nfo = file.with_suffix(".nfo").read_text()
+    assert nfo.count("<title>Clip</title>") == 1
+    assert "<runtime>1</runtime>" in nfo  # minutes, as Kodi has it: a 6 s clip is not 0
+    assert "<durationinseconds>6</durationinseconds>" in nfo and "<width>320</width>" in nfo
     assert not (app.data_dir / "work" / uuid.UUID(job["id"]).hex).exists()
 
 

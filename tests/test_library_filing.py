@@ -69,10 +69,10 @@ def test_two_videos_with_one_name_and_other_extensions_get_their_own_nfo(users, 
         for owner in (users["alice"], users["bob"])
     )
     one = first.file_into_library(clip(tmp_path, "a.mp4"), "mp4")
-    first.mark_downloaded(one, 1, None)
-    write_nfo(one.with_suffix(".nfo"), title="First", artist="B", duration=1, info={})
+    first.mark_downloaded(one, 1, {})
+    write_nfo(one.with_suffix(".nfo"), title="First", artist="B", media={"duration": 1}, info={})
     two = second.file_into_library(clip(tmp_path, "b.mkv"), "mkv")
-    write_nfo(two.with_suffix(".nfo"), title="Second", artist="B", duration=1, info={})
+    write_nfo(two.with_suffix(".nfo"), title="Second", artist="B", media={"duration": 1}, info={})
     assert one.with_suffix(".nfo") != two.with_suffix(".nfo")
     assert ET.parse(one.with_suffix(".nfo")).findtext("title") == "First"
     assert ET.parse(two.with_suffix(".nfo")).findtext("title") == "Second"
@@ -83,7 +83,7 @@ def test_the_nfo_is_valid_xml_whatever_the_metadata_holds(tmp_path, settings):
     nasty = "Bad\x00 \x01title\x1b[31m \ufffe end"
     path = tmp_path / "v.nfo"
     info = {"album": "\x07Album", "description": "line\x0bbreak", "upload_date": "2024\x00"}
-    write_nfo(path, title=nasty, artist="Art\x08ist", duration=60, info=info)
+    write_nfo(path, title=nasty, artist="Art\x08ist", media={"duration": 60}, info=info)
     root = ET.parse(path).getroot()
     assert root.findtext("title") == "Bad title[31m  end"
     assert root.findtext("artist") == "Artist"
@@ -103,5 +103,5 @@ def test_the_nfo_is_valid_xml_whatever_the_metadata_holds(tmp_path, settings):
 def test_the_nfo_thumb_is_only_a_public_http_url(tmp_path, settings, thumb, kept):
     settings.ALLOW_PRIVATE_URLS = False
     path = tmp_path / "v.nfo"
-    write_nfo(path, title="T", artist="A", duration=None, info={"thumbnail": thumb})
+    write_nfo(path, title="T", artist="A", media={}, info={"thumbnail": thumb})
     assert (ET.parse(path).findtext("thumb") == thumb) is kept

@@ -65,6 +65,6 @@ def test_two_videos_with_the_same_source_id_get_separate_files(users):
     second = Video.objects.create(
         owner=users["bob"], url="http://b/1", artist="A", title="T", source_id="x"
     )
-    first.mark_downloaded(first.library_path("mp4"), 1, None)
+    first.mark_downloaded(first.library_path("mp4"), 1, {})
     assert second.library_path("mp4") != first.library_path("mp4")
     assert second.library_path("mp4").name == f"A - T [x-{second.pk}].mp4"

@@ -54,6 +54,11 @@ class VideoOut(Schema):
     file: str | None
     file_size: int | None
     duration: float | None
+    width: int | None = None
+    height: int | None = None
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    container: str | None = None
     thumbnail_url: str | None
     profile_id: int | None
     created_at: datetime

@@ -49,7 +49,7 @@ def probe(path: Path) -> dict:
     ffprobe = shutil.which("ffprobe")
     if ffprobe is None:
         raise WorkError("ffprobe is needed to check downloads and is not installed", "not_media")
-    entries = "format=format_name,duration:stream=codec_type"
+    entries = "format=format_name,duration:stream=codec_type,codec_name,width,height"
     try:
         out = subprocess.run(
             [ffprobe, "-v", "error", "-show_entries", entries, "-of", "json", str(path)],
@@ -62,10 +62,10 @@ def probe(path: Path) -> dict:
         return {}
 
 
-def confirm_media(path: Path, ext: str) -> float | None:
+def confirm_media(path: Path, ext: str) -> dict:
     """Raise a permanent ``WorkError`` unless ``path`` is a real audio/video
-    file; return its duration in seconds, when ffprobe knows it. One ffprobe
-    run answers both."""
+    file; else return its technical metadata (``technical``). One ffprobe run
+    answers both."""
     ext = ext.lower()
     if ext not in MEDIA_EXTENSIONS:
         raise WorkError(
@@ -80,10 +80,32 @@ def confirm_media(path: Path, ext: str) -> float | None:
             f"(format {','.join(sorted(formats - {''})) or 'unknown'})",
             "not_media",
         )
+    return technical(found, ext)
+
+
+def technical(found: dict, ext: str) -> dict:
+    """Duration, size of the picture, codecs and container, from ``probe()``."""
+    video = next((s for s in found.get("streams", []) if s.get("codec_type") == "video"), {})
+    audio = next((s for s in found.get("streams", []) if s.get("codec_type") == "audio"), {})
+    formats = str(found.get("format", {}).get("format_name", "")).split(",")
+    if "matroska" in formats or "webm" in formats:
+        container = "webm" if ext == "webm" else "mkv"
+    elif "mp4" in formats or "mov" in formats:
+        container = "mp4" if ext in ("mp4", "m4a", "m4v") else "mov"
+    else:
+        container = formats[0]
     try:
-        return float(found["format"]["duration"])
+        duration = float(found["format"]["duration"])
     except (KeyError, ValueError):
-        return None
+        duration = None
+    return {
+        "duration": duration,
+        "width": video.get("width"),
+        "height": video.get("height"),
+        "video_codec": video.get("codec_name", ""),
+        "audio_codec": audio.get("codec_name", ""),
+        "container": container[:10],
+    }
 
 
 def place_exclusively(source: Path, candidates: Iterable[Path]) -> Path:
@@ -137,25 +159,39 @@ def public_thumb(url: object) -> str | None:
         return None
 
 
-def write_nfo(path: Path, *, title: str, artist: str, duration: float | None, info: dict) -> None:
+def write_nfo(path: Path, *, title: str, artist: str, media: dict, info: dict) -> None:
     """A Kodi-style ``<musicvideo>`` NFO beside the video (Jellyfin reads it too),
-    valid XML whatever the remote metadata holds."""
+    valid XML whatever the remote metadata holds. ``<runtime>`` is in minutes,
+    as Kodi has it (at least 1 for a clip under a minute); the exact length and
+    the streams go in ``<fileinfo><streamdetails>``."""
     root = ET.Element("musicvideo")
 
-    def add(tag: str, value: object) -> None:
-        ET.SubElement(root, tag).text = xml_text(value)
+    def add(parent: ET.Element, tag: str, value: object) -> None:
+        ET.SubElement(parent, tag).text = xml_text(value)
 
-    add("title", title)
-    add("artist", artist)
+    add(root, "title", title)
+    add(root, "artist", artist)
     if album := info.get("album"):
-        add("album", album)
+        add(root, "album", album)
     if year := (info.get("release_year") or str(info.get("upload_date") or "")[:4]):
-        add("year", year)
+        add(root, "year", year)
+    duration = media.get("duration")
     if duration:
-        add("runtime", round(duration / 60))
+        add(root, "runtime", max(1, round(duration / 60)))
     if plot := info.get("description"):
-        add("plot", plot)
+        add(root, "plot", plot)
     if thumb := public_thumb(info.get("thumbnail")):
-        add("thumb", thumb)
+        add(root, "thumb", thumb)
+    details = ET.SubElement(ET.SubElement(root, "fileinfo"), "streamdetails")
+    if media.get("video_codec"):
+        video = ET.SubElement(details, "video")
+        add(video, "codec", media["video_codec"])
+        for tag in ("width", "height"):
+            if media.get(tag):
+                add(video, tag, media[tag])
+        if duration:
+            add(video, "durationinseconds", round(duration))
+    if media.get("audio_codec"):
+        add(ET.SubElement(details, "audio"), "codec", media["audio_codec"])
     ET.indent(root)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

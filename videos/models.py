@@ -18,6 +18,8 @@ from videos.validation import check_url
 
 MAX_ID = 2**63 - 1  # the largest id a database column holds
 MAX_HEIGHT = 8640
+# The technical metadata a downloaded file gets from ffprobe, beside duration.
+TECHNICAL = ("width", "height", "video_codec", "audio_codec", "container")
 UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 MAX_NAME_TRIES = 20
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
@@ -209,6 +211,12 @@ class Video(models.Model):
     file = models.CharField(max_length=1024, blank=True, help_text="Path inside the library.")
     file_size = models.BigIntegerField(null=True, blank=True)
     duration = models.FloatField(null=True, blank=True)
+    # What ffprobe found in the file (see TECHNICAL).
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    video_codec = models.CharField(max_length=30, blank=True)
+    audio_codec = models.CharField(max_length=30, blank=True)
+    container = models.CharField(max_length=10, blank=True)
     thumbnail_url = models.URLField(max_length=2048, blank=True)
     source_id = models.CharField(max_length=200, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
@@ -336,13 +344,17 @@ class Video(models.Model):
         replacing a file; its NFO name is reserved with it."""
         return media.place_exclusively(source, self.library_candidates(ext))
 
-    def mark_downloaded(self, path: Path, size: int, duration: float | None) -> None:
+    def mark_downloaded(self, path: Path, size: int, media: dict[str, Any]) -> None:
+        """The file is in the library; ``media`` is what ffprobe found (``media.technical``)."""
         self.file = str(path.relative_to(settings.LIBRARY_DIR))
         self.file_size = size
-        self.duration = duration or self.duration
+        self.duration = media.get("duration") or self.duration
+        for field in TECHNICAL:
+            setattr(self, field, media.get(field) or getattr(self, field))
         self.status = self.Status.DOWNLOADED
         self.error = ""
-        self.save(update_fields=["file", "file_size", "duration", "status", "error", "updated_at"])
+        fields = ["file", "file_size", "duration", *TECHNICAL, "status", "error", "updated_at"]
+        self.save(update_fields=fields)
 
     def mark_failed(self, error: str) -> None:
         Video.objects.filter(pk=self.pk).update(status=self.Status.FAILED, error=error[:2000])
@@ -363,6 +375,7 @@ class Video(models.Model):
             "file": self.file or None,
             "file_size": self.file_size,
             "duration": self.duration,
+            **{field: getattr(self, field) or None for field in TECHNICAL},
             "thumbnail_url": self.thumbnail_url or None,
             "profile_id": self.profile_id,
             "created_at": self.created_at,

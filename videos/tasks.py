@@ -101,22 +101,23 @@ class DownloadVideo(Kind):
             raise WorkError("The download produced no file in its work directory")
         video = _video(job)
         video.fill_from(result["info"])
-        duration = media.confirm_media(source, result["ext"]) or result["info"].get("duration")
+        found = media.confirm_media(source, result["ext"])
+        found["duration"] = found["duration"] or result["info"].get("duration")
         target = video.file_into_library(source, result["ext"])
         media.write_nfo(
             target.with_suffix(".nfo"),
             title=video.title,
             artist=video.artist,
-            duration=duration,
+            media=found,
             info=result["info"],
         )
-        return {"path": str(target), "info": result["info"], "duration": duration}
+        return {"path": str(target), "info": result["info"], "media": found}
 
     def succeeded(self, job: Job, stored: dict[str, Any]) -> dict[str, Any]:
         video = _video(job)
         video.apply_info(stored["info"])
         target = Path(stored["path"])
-        video.mark_downloaded(target, target.stat().st_size, stored["duration"])
+        video.mark_downloaded(target, target.stat().st_size, stored["media"])
         return {"video_id": video.pk, "file": video.file, "file_size": video.file_size}
 
     def discard(self, job: Job, stored: dict[str, Any]) -> None:
