@@ -121,6 +121,7 @@ def retry_job(request: HttpRequest, job_id: UUID):
 class QueueOut(Schema):
     paused: bool
     paused_at: datetime | None = None
+    reason: str = ""
 
 
 @router.get("/queue", response=QueueOut, tags=["queue"])

@@ -17,18 +17,20 @@ from jobs.models.family import batched, send_all
 
 
 def state() -> dict[str, Any]:
+    """``paused``, since when, and why (empty: a person paused them)."""
     held = PausedQueue.objects.filter(queue__in=kinds.pausable_queues()).order_by("paused_at")
     first = held.first()
-    return {"paused": first is not None, "paused_at": first.paused_at if first else None}
+    return {
+        "paused": first is not None,
+        "paused_at": first.paused_at if first else None,
+        "reason": first.reason if first else "",
+    }
 
 
-def is_paused() -> bool:
-    return state()["paused"]
-
-
-def pause() -> None:
+def pause(reason: str = "") -> None:
+    """Hold the downloads; ``reason`` says why when it was not a person (a full disk)."""
     for queue in kinds.pausable_queues():
-        PausedQueue.pause(queue)
+        PausedQueue.pause(queue, reason)
 
 
 def resume() -> int:

@@ -43,7 +43,7 @@ def stats_for(user) -> dict[str, Any]:
 
 
 def waiting_reason(
-    job: Job, paused: set[str], capacity: dict[str, int], running: dict[str, int]
+    job: Job, paused: dict[str, str], capacity: dict[str, int], running: dict[str, int]
 ) -> str:
     """Why a queued job is not running yet, in words."""
     if job.queue in paused:
@@ -57,8 +57,9 @@ def waiting_reason(
     return "starting"
 
 
-def queue_capacity() -> tuple[set[str], dict[str, int], dict[str, int]]:
-    """Paused queues, worker slots per queue among live workers, and running jobs per queue."""
+def queue_capacity() -> tuple[dict[str, str], dict[str, int], dict[str, int]]:
+    """Paused queues (with why), worker slots per queue among live workers, and
+    running jobs per queue."""
     capacity: dict[str, int] = {}
     for beat in WorkerBeat.alive():
         for queue, threads in beat.queues.items():
@@ -66,4 +67,4 @@ def queue_capacity() -> tuple[set[str], dict[str, int], dict[str, int]]:
     running = dict(
         Job.objects.filter(status=Status.RUNNING).values_list("queue").annotate(n=Count("pk"))
     )
-    return set(PausedQueue.objects.values_list("queue", flat=True)), capacity, running
+    return dict(PausedQueue.objects.values_list("queue", "reason")), capacity, running

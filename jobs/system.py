@@ -19,7 +19,7 @@ from jobs.views import back
 def system(request: HttpRequest) -> HttpResponse:
     context = {
         "stats": stats_for(request.user),
-        "paused": pause.is_paused(),
+        "pause": pause.state(),
         "tasks": ScheduledTask.objects.all(),
     }
     return render(request, "jobs/system.html", context)

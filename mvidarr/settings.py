@@ -124,6 +124,10 @@ QUEUE_CONCURRENCY = {
 }
 # A running job whose heartbeat is older than this belongs to a dead worker.
 JOB_STALE_AFTER = envint("MVIDARR_JOB_STALE_AFTER", 90, minimum=5)
+# A download does not start while the library or scratch disk has less free
+# space than this (MB); yt-dlp refuses files larger than MAX_FILESIZE_MB (0: any).
+MIN_FREE_MB = envint("MVIDARR_MIN_FREE_MB", 1024, minimum=0)
+MAX_FILESIZE_MB = envint("MVIDARR_MAX_FILESIZE_MB", 0, minimum=0)
 # Job sockets: at most this many per user; each rechecks its login or API key
 # this often (seconds) and closes once it no longer holds.
 WS_MAX_PER_USER = envint("MVIDARR_WS_MAX_PER_USER", 20, minimum=1)

@@ -69,3 +69,10 @@ def probe(path) -> dict:
     found = json.loads(out)
     video = next((s for s in found["streams"] if s.get("codec_type") == "video"), {})
     return {"format": found["format"], "video": video}
+
+
+def submit_download(client, url: str) -> str:
+    """``POST /api/jobs`` for a download (the video is added, no metadata job); the job id."""
+    response = client.post("/api/jobs", json={"kind": "download_video", "url": url})
+    assert response.status_code == 202, response.text
+    return response.json()["id"]

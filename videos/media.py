@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -13,6 +14,8 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
+
+from django.conf import settings
 
 from jobs.child import WorkError
 from videos.validation import BadUrl, check_url
@@ -125,9 +128,27 @@ def place_exclusively(source: Path, candidates: Iterable[Path]) -> Path:
         except FileExistsError:
             nfo.unlink()
             continue
+        except OSError as e:  # nothing half-written is left behind
+            nfo.unlink()
+            if e.errno == errno.ENOSPC:
+                raise WorkError("No space left on the library disk", "disk_full") from None
+            raise
         source.unlink()
         return target
     raise WorkError("No free file name in the library for this video", "name_taken")
+
+
+def check_free_space(*folders: Path) -> None:
+    """Raise a permanent ``disk_full`` ``WorkError`` when a folder's disk has
+    less free space than ``MVIDARR_MIN_FREE_MB``."""
+    need = settings.MIN_FREE_MB
+    for folder in folders:
+        free = shutil.disk_usage(folder).free // (1024 * 1024)
+        if free < need:
+            raise WorkError(
+                f"Only {free} MB free on the disk of {folder} (MVIDARR_MIN_FREE_MB is {need})",
+                "disk_full",
+            )
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

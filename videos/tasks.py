@@ -8,8 +8,10 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
+from jobs import pause
 from jobs.child import WorkError
 from jobs.kinds import Kind, Refused
 from jobs.models import ChildSpec, Job
@@ -83,6 +85,7 @@ class DownloadVideo(Kind):
         Video.objects.filter(pk=job.params["video_id"]).mark_downloading()
 
     def prepare(self, job: Job) -> dict[str, Any]:
+        media.check_free_space(settings.LIBRARY_DIR, settings.WORK_DIR)
         video = Video.objects.select_related("profile").get(pk=job.params["video_id"])
         profile = download_settings(video.profile)
         job.log("info", f"Profile: {profile['name']}", defer=True)
@@ -91,6 +94,7 @@ class DownloadVideo(Kind):
             "profile": profile,
             "ffmpeg": media.ffmpeg_path(),
             "network_policy": policy_params(),
+            "max_filesize": settings.MAX_FILESIZE_MB * 1024 * 1024 or None,
         }
 
     def store(self, job: Job, result: dict[str, Any], work_dir: Path) -> dict[str, Any]:
@@ -128,6 +132,8 @@ class DownloadVideo(Kind):
 
     def failed(self, job: Job) -> None:
         _video(job).mark_failed(job.error)
+        if job.error_code == "disk_full":  # the next download would fail the same way
+            pause.pause(reason=f"Disk full: {job.error}")
 
     def cancelled(self, job: Job) -> None:
         _video(job).mark_wanted()

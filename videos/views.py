@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from jobs import pause
 from jobs.models import Job
 from jobs.views import next_url
 from videos.forms import AddVideoForm
@@ -63,6 +64,7 @@ def library(request: HttpRequest) -> HttpResponse:
             "videos": with_active_jobs(page.object_list),
             "status": status,
             "statuses": Video.Status.choices,
+            "pause": pause.state(),
         },
     )
 

@@ -306,15 +306,24 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
         "progress_hooks": [on_progress],
         "postprocessor_hooks": [on_postprocess],
         "ffmpeg_location": params.get("ffmpeg") or None,
+        "max_filesize": params.get("max_filesize"),
     }
     reporter.progress(stage="starting", force=True)
-    with _guarded(params), _youtube_dl(_Logger(reporter), **options) as ydl:
+    logger = _Logger(reporter)
+    with _guarded(params), _youtube_dl(logger, **options) as ydl:
         info = ydl.extract_info(params["url"], download=True)
     if info is None:
         raise WorkError("No video found at this URL", "unsupported")
     downloads = info.get("requested_downloads") or []
-    filepath = Path(downloads[0]["filepath"]) if downloads else None
+    filepath = (
+        Path(downloads[0]["filepath"]) if downloads and downloads[0].get("filepath") else None
+    )
     if filepath is None or not filepath.is_file():
+        if any("max-filesize" in line for line in logger.tail):
+            limit = params["max_filesize"] // (1024 * 1024)
+            raise WorkError(
+                f"The file is larger than MVIDARR_MAX_FILESIZE_MB ({limit} MB)", "too_large"
+            )
         raise WorkError("yt-dlp finished without producing a file", "download_error")
     reporter.progress(stage="finishing", percent=100.0, force=True)
     return {"filepath": str(filepath), "ext": filepath.suffix.lstrip("."), "info": trim_info(info)}

@@ -12,14 +12,15 @@ class PausedQueue(models.Model):
 
     queue = models.CharField(max_length=50, primary_key=True)
     paused_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=300, blank=True, help_text="Empty: paused by staff.")
 
     @classmethod
     def is_paused(cls, queue: str) -> bool:
         return cls.objects.filter(queue=queue).exists()
 
     @classmethod
-    def pause(cls, queue: str) -> None:
-        cls.objects.get_or_create(queue=queue)
+    def pause(cls, queue: str, reason: str = "") -> None:
+        cls.objects.update_or_create(queue=queue, defaults={"reason": reason[:300]})
 
     @classmethod
     def resume(cls, queue: str) -> bool:
