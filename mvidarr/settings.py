@@ -128,6 +128,12 @@ JOB_STALE_AFTER = envint("MVIDARR_JOB_STALE_AFTER", 90, minimum=5)
 # space than this (MB); yt-dlp refuses files larger than MAX_FILESIZE_MB (0: any).
 MIN_FREE_MB = envint("MVIDARR_MIN_FREE_MB", 1024, minimum=0)
 MAX_FILESIZE_MB = envint("MVIDARR_MAX_FILESIZE_MB", 0, minimum=0)
+# x264's speed/size trade-off when processing transcodes (ultrafast … veryslow).
+FFMPEG_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
+                  "slower", "veryslow")  # fmt: skip
+FFMPEG_PRESET = envstr("MVIDARR_FFMPEG_PRESET", "veryfast")
+if FFMPEG_PRESET not in FFMPEG_PRESETS:
+    raise ImproperlyConfigured(f"MVIDARR_FFMPEG_PRESET must be one of {', '.join(FFMPEG_PRESETS)}")
 # Job sockets: at most this many per user; each rechecks its login or API key
 # this often (seconds) and closes once it no longer holds.
 WS_MAX_PER_USER = envint("MVIDARR_WS_MAX_PER_USER", 20, minimum=1)

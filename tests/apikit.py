@@ -53,9 +53,7 @@ def add_profile(app, **fields) -> dict:
 
 def download(client, url: str, timeout: float = 120, **fields) -> dict:
     """Submit a download by URL (``POST /api/jobs``) and wait for it to finish."""
-    response = client.post("/api/jobs", json={"kind": "download_video", "url": url, **fields})
-    assert response.status_code == 202, response.text
-    return finished(client, response.json()["id"], timeout)
+    return finished(client, submit_download(client, url, **fields), timeout)
 
 
 def probe(path) -> dict:
@@ -71,8 +69,8 @@ def probe(path) -> dict:
     return {"format": found["format"], "video": video}
 
 
-def submit_download(client, url: str) -> str:
+def submit_download(client, url: str, **fields) -> str:
     """``POST /api/jobs`` for a download (the video is added, no metadata job); the job id."""
-    response = client.post("/api/jobs", json={"kind": "download_video", "url": url})
+    response = client.post("/api/jobs", json={"kind": "download_video", "url": url, **fields})
     assert response.status_code == 202, response.text
     return response.json()["id"]

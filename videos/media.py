@@ -10,12 +10,10 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
-
-from django.conf import settings
 
 from jobs.child import WorkError
 from videos.validation import BadUrl, check_url
@@ -138,10 +136,88 @@ def place_exclusively(source: Path, candidates: Iterable[Path]) -> Path:
     raise WorkError("No free file name in the library for this video", "name_taken")
 
 
-def check_free_space(*folders: Path) -> None:
+def processing_plan(info: dict, ext: str, profile: dict) -> dict | None:
+    """What ffmpeg must do to a download for its profile, or None: scale a
+    picture taller than ``max_height`` down, transcode to H.264 when asked
+    (or when scaling), and remux into the profile's container. ``info`` is
+    yt-dlp's (height, vcodec, duration of what was downloaded)."""
+    if profile.get("audio_only"):
+        return None
+    limit, height = profile.get("max_height"), info.get("height")
+    scale_to = limit if limit and height and height > limit else None
+    vcodec = str(info.get("vcodec") or "")
+    is_h264 = vcodec.startswith(("avc", "h264"))
+    transcode = bool(scale_to) or (profile.get("video_codec") == "h264" and not is_h264)
+    container = profile.get("container") or "any"
+    remux_to = container if container in ("mp4", "mkv") and ext != container else None
+    if not (scale_to or transcode or remux_to):
+        return None
+    return {
+        "scale_to": scale_to,
+        "transcode": transcode,
+        "ext": remux_to or ("mp4" if transcode and ext not in ("mp4", "mkv") else ext),
+        "duration": info.get("duration"),
+    }
+
+
+def process(
+    source: Path,
+    plan: dict,
+    tags: dict[str, str],
+    on_progress: Callable[[float | None], None],
+    ffmpeg: str | None = None,
+    preset: str = "veryfast",
+) -> Path:
+    """Run ``plan`` with ffmpeg (in the job's child, so cancel kills it with
+    the child's process group): the new file beside ``source``, which is
+    removed. ``on_progress`` gets the percent from ffmpeg's own ``-progress``
+    output, several times a second. Failures come out classified."""
+    target = source.with_name(f"{source.stem}.processed.{plan['ext']}")
+    cmd = [ffmpeg or "ffmpeg", "-hide_banner", "-nostdin", "-y", "-i", str(source)]
+    cmd += ["-map", "0:v?", "-map", "0:a?"]
+    if plan["scale_to"]:
+        cmd += ["-vf", f"scale=-2:{int(plan['scale_to'])}"]
+    if plan["transcode"]:
+        cmd += ["-c:v", "libx264", "-preset", preset, "-crf", "23", "-pix_fmt", "yuv420p"]
+    else:
+        cmd += ["-c:v", "copy"]
+    cmd += ["-c:a", "copy"]
+    for key, value in tags.items():
+        if value:
+            cmd += ["-metadata", f"{key}={xml_text(value)[:300]}"]
+    cmd += ["-progress", "pipe:1", "-nostats", "-loglevel", "error", str(target)]
+    duration = plan.get("duration") or 0
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        for line in proc.stdout:
+            if line.startswith("out_time_us=") and duration:
+                with contextlib.suppress(ValueError):
+                    done = int(line.split("=", 1)[1]) / 1e6
+                    on_progress(round(min(100.0, max(0.0, done * 100 / duration)), 2))
+        errors = proc.stderr.read()
+    if proc.returncode:
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
+        raise ffmpeg_error(errors)
+    source.unlink()
+    return target
+
+
+def ffmpeg_error(output: str) -> WorkError:
+    """ffmpeg's failure in friendly words; its last lines follow."""
+    tail = "\n".join(output.strip().splitlines()[-5:])
+    lowered = output.lower()
+    if "no space left" in lowered:
+        return WorkError("No space left on the disk while processing", "disk_full")
+    if "invalid data found" in lowered or "moov atom not found" in lowered:
+        return WorkError(f"The downloaded file is corrupt\n{tail}", "corrupt_input")
+    if "unknown encoder" in lowered or "not supported" in lowered:
+        return WorkError(f"A codec this processing needs is not supported\n{tail}", "codec")
+    return WorkError(f"Processing failed\n{tail}", "processing_failed")
+
+
+def check_free_space(*folders: Path, need: int) -> None:
     """Raise a permanent ``disk_full`` ``WorkError`` when a folder's disk has
-    less free space than ``MVIDARR_MIN_FREE_MB``."""
-    need = settings.MIN_FREE_MB
+    less than ``need`` MB free (``MVIDARR_MIN_FREE_MB``)."""
     for folder in folders:
         free = shutil.disk_usage(folder).free // (1024 * 1024)
         if free < need:

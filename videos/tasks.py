@@ -85,7 +85,7 @@ class DownloadVideo(Kind):
         Video.objects.filter(pk=job.params["video_id"]).mark_downloading()
 
     def prepare(self, job: Job) -> dict[str, Any]:
-        media.check_free_space(settings.LIBRARY_DIR, settings.WORK_DIR)
+        media.check_free_space(settings.LIBRARY_DIR, settings.WORK_DIR, need=settings.MIN_FREE_MB)
         video = Video.objects.select_related("profile").get(pk=job.params["video_id"])
         profile = download_settings(video.profile)
         job.log("info", f"Profile: {profile['name']}", defer=True)
@@ -95,6 +95,9 @@ class DownloadVideo(Kind):
             "ffmpeg": media.ffmpeg_path(),
             "network_policy": policy_params(),
             "max_filesize": settings.MAX_FILESIZE_MB * 1024 * 1024 or None,
+            "min_free_mb": settings.MIN_FREE_MB,
+            "ffmpeg_preset": settings.FFMPEG_PRESET,
+            "tags": {"title": video.title, "artist": video.artist},
         }
 
     def store(self, job: Job, result: dict[str, Any], work_dir: Path) -> dict[str, Any]:

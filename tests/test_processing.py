@@ -1,0 +1,80 @@
+"""The processing stage: ffmpeg scales, transcodes, remuxes and tags a
+download in the job's child process, with its own percent shown live."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+
+import pytest
+from websockets.sync.client import connect
+
+from tests.apikit import add_profile, finished, probe, submit_download, unique
+from tests.live import LiveApp
+
+
+@pytest.fixture(scope="module")
+def app():
+    # x264's slowest preset: a transcode of the 30 s clip lasts about a second,
+    # long enough for several progress frames at the publisher's 4 a second.
+    with LiveApp("embedded", extra_env={"MVIDARR_FFMPEG_PRESET": "veryslow"}) as app:
+        yield app
+
+
+def tags_of(path) -> dict:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", str(path)],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    return {k.lower(): v for k, v in json.loads(out)["format"].get("tags", {}).items()}
+
+
+def test_a_taller_download_is_scaled_down_with_its_percent_shown_live(app, media):
+    client = app.client("alice")
+    profile = add_profile(app, max_height=120)
+    frames: list[dict] = []
+    with connect(f"{app.ws_url}/ws/jobs/", additional_headers=app.ws_headers("alice")) as ws:
+        ws.send(json.dumps({"type": "subscribe", "all": True}))
+        json.loads(ws.recv(5))  # the snapshot
+        done = threading.Event()
+
+        def listen() -> None:
+            while not done.is_set():
+                try:
+                    frames.append(json.loads(ws.recv(1)))
+                except TimeoutError:
+                    continue
+
+        listener = threading.Thread(target=listen)
+        listener.start()
+        url = media.url(unique("media/long.mp4"))
+        job_id = submit_download(client, url, profile=profile["name"], artist="Ann", title="Song")
+        job = finished(client, job_id, timeout=120)
+        done.set()
+        listener.join(5)
+    assert job["status"] == "succeeded", job
+    processing = [
+        f["percent"]
+        for f in frames
+        if f.get("job_id") == job_id and f.get("type") == "progress" and f["stage"] == "processing"
+    ]
+    log = [line["message"] for line in client.get(f"/api/jobs/{job_id}/log").json()]
+    stages = [(f.get("stage"), f.get("percent")) for f in frames if f.get("job_id") == job_id]
+    assert processing and processing == sorted(processing), (stages, log)
+    path = app.data_dir / "library" / job["result"]["file"]
+    found = probe(path)
+    assert found["video"]["height"] == 120 and found["video"]["codec_name"] == "h264"
+    assert {"title": "Song", "artist": "Ann"}.items() <= tags_of(path).items()
+    log = [line["message"] for line in client.get(f"/api/jobs/{job_id}/log").json()]
+    assert "Processing: scale to 120p, H.264, into .mp4" in log
+    assert not list((app.data_dir / "work").iterdir())
+
+
+def test_a_download_its_profile_asks_nothing_of_is_not_processed(app, media):
+    client = app.client("alice")
+    job = finished(client, submit_download(client, media.url(unique("media/clip.mp4"))))
+    log = [line["message"] for line in client.get(f"/api/jobs/{job['id']}/log").json()]
+    assert job["status"] == "succeeded" and not any(m.startswith("Processing") for m in log)
