@@ -120,7 +120,7 @@ def _row_or_redirect(request: HttpRequest, video: Video) -> HttpResponse:
         return render(
             request, "videos/library.html#video-row", {"video": with_active_jobs([video])[0]}
         )
-    return redirect("library")
+    return redirect(next_url(request, reverse("library")))
 
 
 @login_required
