@@ -11,7 +11,7 @@ import pytest
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from tests.apikit import unique  # noqa: E402
+from tests.apikit import finished, probe, unique  # noqa: E402
 from tests.browserkit import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -178,3 +178,34 @@ def test_the_dashboard_follows_downloads_and_a_cancel_live(page, embedded_app, m
     expect(page.locator(f"#recent #recent-{second} .badge")).to_have_text("cancelled")
     expect(count("running")).to_have_text(str(running_before))
     assert_not_reloaded(page)
+
+
+def test_the_video_page_plays_the_downloaded_file_over_range_requests(page, media, embedded_app):
+    client = embedded_app.client("alice")
+    started = client.post(
+        "/api/jobs", json={"kind": "download_video", "url": media.url(unique("media/clip.mp4"))}
+    )
+    assert started.status_code == 202, started.text
+    job = finished(client, started.json()["id"])
+    assert job["status"] == "succeeded", job
+    video_id = job["subject"].partition(":")[2]
+    duration = float(
+        probe(embedded_app.data_dir / "library" / job["result"]["file"])["format"]["duration"]
+    )
+
+    files: list[tuple[int, str]] = []
+    page.on(
+        "response",
+        lambda r: (
+            files.append((r.status, r.headers.get("content-range", "")))
+            if r.url.endswith(f"/videos/{video_id}/file")
+            else None
+        ),
+    )
+    log_in(page)
+    page.goto(f"/videos/{video_id}/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    wait_for_js(page, "document.querySelector('#player').readyState >= 1")
+    assert abs(page.evaluate("document.querySelector('#player').duration") - duration) <= 0.5
+    assert any(status == 206 and crange.startswith("bytes ") for status, crange in files), files
+    expect(page.locator(f'#video-jobs a[href="/jobs/{job["id"]}/"]')).to_be_visible()
