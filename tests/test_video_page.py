@@ -254,3 +254,10 @@ def test_a_missing_file_is_404(client, users, clip, library):
     client.force_login(users["alice"])
     assert client.get(f"/videos/{clip.pk}/file").status_code == 404
     assert Video.objects.get(pk=clip.pk).status == "downloaded"
+
+
+@pytest.mark.parametrize("pk", ["99999999999999999999999", str(2**63)])
+def test_a_huge_id_is_not_found_rather_than_a_server_error(client, users, pk):
+    client.force_login(users["alice"])
+    assert client.get(f"/videos/{pk}/").status_code == 404
+    assert client.get(f"/videos/{pk}/file").status_code == 404
