@@ -209,3 +209,26 @@ def test_the_video_page_plays_the_downloaded_file_over_range_requests(page, medi
     assert abs(page.evaluate("document.querySelector('#player').duration") - duration) <= 0.5
     assert any(status == 206 and crange.startswith("bytes ") for status, crange in files), files
     expect(page.locator(f'#video-jobs a[href="/jobs/{job["id"]}/"]')).to_be_visible()
+
+
+def test_the_video_page_follows_a_download_live(page, media, embedded_app):
+    client = embedded_app.client("alice")
+    video = client.post(
+        "/api/videos", json={"url": media.url(unique("media/clip.mp4?rate=100000"))}
+    )
+    assert video.status_code == 201, video.text
+    video_id = video.json()["id"]
+    finished(client, video.json()["job_id"])  # the info job, so the download is the only one
+    log_in(page)
+    page.goto(f"/videos/{video_id}/")
+    wait_live(page)
+    mark_page(page)
+    expect(page.locator("#player")).to_have_count(0)
+    started = client.post(f"/api/videos/{video_id}/download")
+    assert started.status_code == 202, started.text
+
+    state = page.locator(f"#video-{video_id}-state")
+    expect(state.locator(".badge")).to_have_text("Downloading")
+    expect(state.locator(".badge")).to_have_text("Downloaded", timeout=30_000)
+    expect(state.locator(".file")).to_contain_text(".mp4")
+    assert_not_reloaded(page)
