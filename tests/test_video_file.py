@@ -1,0 +1,70 @@
+"""The file view over real HTTP (daphne): Range answers with the library
+file's own bytes, HEAD, and a big file streamed without filling memory."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.apikit import download, rss_mb, unique, web_session
+
+
+@pytest.fixture(scope="module")
+def clip(embedded_app, media):
+    """alice's downloaded clip: (file URL, path in the library)."""
+    job = download(embedded_app.client("alice"), media.url(unique("media/clip.mp4")))
+    assert job["status"] == "succeeded", job
+    video_id = job["subject"].partition(":")[2]
+    return f"/videos/{video_id}/file", embedded_app.data_dir / "library" / job["result"]["file"]
+
+
+@pytest.fixture(scope="module")
+def web(embedded_app):
+    client = web_session(embedded_app)
+    yield client
+    client.close()
+
+
+def test_a_range_over_http_returns_those_bytes_of_the_library_file(web, clip):
+    url, path = clip
+    data = path.read_bytes()
+    response = web.get(url, headers={"Range": "bytes=10-99"})
+    assert response.status_code == 206
+    assert response.headers["content-range"] == f"bytes 10-99/{len(data)}"
+    assert response.content == data[10:100]
+    whole = web.get(url)
+    assert whole.status_code == 200
+    assert whole.headers["content-type"] == "video/mp4"
+    assert whole.content == data
+    assert web.get(url, headers={"Range": "bytes=999999999-"}).status_code == 416
+
+
+def test_a_head_request_over_http_has_the_length_and_no_body(web, clip):
+    url, path = clip
+    response = web.head(url)
+    assert response.status_code == 200
+    assert response.headers["content-length"] == str(path.stat().st_size)
+    assert response.content == b""
+
+
+def test_an_api_key_alone_does_not_open_the_file(embedded_app, clip):
+    with embedded_app.client("alice") as client:
+        response = client.get(clip[0])
+    assert response.status_code == 302 and "/login/" in response.headers["location"]
+
+
+def test_a_big_file_streams_without_growing_the_servers_memory(embedded_app, media, web):
+    """400 MB served whole: the server's memory grows by far less than that."""
+    job = download(embedded_app.client("alice"), media.url(unique("media/clip.mp4")))
+    path = embedded_app.data_dir / "library" / job["result"]["file"]
+    size = 400 * 1024 * 1024
+    with path.open("r+b") as f:
+        f.truncate(size)  # sparse: no disk needed
+    pid = embedded_app.procs["serve"].pid
+    before, peak, received = rss_mb(pid), 0, 0
+    with web.stream("GET", f"/videos/{job['subject'].partition(':')[2]}/file") as response:
+        assert response.status_code == 200
+        for chunk in response.iter_bytes(1 << 20):
+            received += len(chunk)
+            peak = max(peak, rss_mb(pid))
+    assert received == size
+    assert peak - before < 100, (before, peak)
