@@ -46,12 +46,6 @@ def test_a_head_request_over_http_has_the_length_and_no_body(web, clip):
     assert response.content == b""
 
 
-def test_an_api_key_alone_does_not_open_the_file(embedded_app, clip):
-    with embedded_app.client("alice") as client:
-        response = client.get(clip[0])
-    assert response.status_code == 302 and "/login/" in response.headers["location"]
-
-
 def test_a_big_file_streams_without_growing_the_servers_memory(embedded_app, media, web):
     """400 MB served whole: the server's memory grows by far less than that."""
     job = download(embedded_app.client("alice"), media.url(unique("media/clip.mp4")))
