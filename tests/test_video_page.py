@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from tests.pagekit import body_of, job_of, library_file_of, video_of
+from videos import files
 from videos.models import Video
 
 DATA = bytes(range(256)) * 40  # 10,240 bytes, each position telling its own value
@@ -261,3 +262,14 @@ def test_a_huge_id_is_not_found_rather_than_a_server_error(client, users, pk):
     client.force_login(users["alice"])
     assert client.get(f"/videos/{pk}/").status_code == 404
     assert client.get(f"/videos/{pk}/file").status_code == 404
+
+
+def test_a_long_range_is_answered_with_at_most_the_range_limit(client, users, clip, monkeypatch):
+    monkeypatch.setattr(files, "RANGE_LIMIT", 1000)
+    client.force_login(users["alice"])
+    response = client.get(f"/videos/{clip.pk}/file", HTTP_RANGE="bytes=100-")
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes 100-1099/{len(DATA)}"
+    assert body_of(response) == DATA[100:1100]
+    whole = client.get(f"/videos/{clip.pk}/file")
+    assert whole.status_code == 200 and body_of(whole) == DATA

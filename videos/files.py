@@ -8,6 +8,13 @@ by media elements) get the whole file, as RFC 9110 allows.
 The body is an *async* iterator on purpose: under ASGI, Django reads a
 synchronous streaming body (``FileResponse`` included) into a list before
 sending it, which would hold a whole video in memory.
+
+A 206 carries at most ``RANGE_LIMIT`` bytes, even for ``bytes=N-``: daphne
+writes whatever the app sends into the socket's buffer without waiting for
+the client, and a browser that has buffered enough video stops reading but
+keeps the connection open, so an uncapped range would pile the rest of the
+file up in the server's memory. The ``Content-Range`` says where the part
+ends and players ask for the next one when they need it.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from videos.models import Video
 from videos.views import _get_video_for_user
 
 CHUNK = 256 * 1024
+RANGE_LIMIT = 8 * 1024 * 1024
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CONTENT_TYPES = {
     "mp4": "video/mp4",
@@ -112,6 +120,8 @@ def video_file(request: HttpRequest, pk: int) -> HttpResponse:
         response["Accept-Ranges"] = "bytes"
         return response
     first, last = wanted if wanted else (0, size - 1)
+    if wanted:
+        last = min(last, first + RANGE_LIMIT - 1)
     length = last - first + 1
     status = 206 if wanted else 200
     if request.method == "HEAD":
