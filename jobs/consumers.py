@@ -29,9 +29,9 @@ MAX_SUBSCRIPTIONS = 500
 # The Activity page redraws its lists at most this often (seconds).
 ACTIVITY_REDRAW_DELAY = 0.25
 
-# Apps register how to render the page fragment for a job's subject, e.g.
-# "video" -> the Library row of video 42 for subject "video:42".
-SUBJECT_RENDERERS: dict[str, Callable[[str, object], str]] = {}
+# Apps register how to render the live fragment of a job's subject on a page,
+# e.g. "video" -> (subject "video:42", user, page "library") -> HTML.
+SUBJECT_RENDERERS: dict[str, Callable[[str, object, str], str]] = {}
 
 
 def _parse_uuid(value) -> str | None:
@@ -159,7 +159,7 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
             return render_to_string("jobs/detail.html#job-live", {"job": job}) if job else ""
         prefix = event["subject"].partition(":")[0]
         if renderer := SUBJECT_RENDERERS.get(prefix):
-            return renderer(event["subject"], self.user)
+            return renderer(event["subject"], self.user, self.page)
         return ""
 
     @database_sync_to_async
@@ -173,7 +173,7 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
         for job in Job.objects.for_user(self.user).active().exclude(subject=""):
             prefix = job.subject.partition(":")[0]
             if renderer := SUBJECT_RENDERERS.get(prefix):
-                parts.append(renderer(job.subject, self.user))
+                parts.append(renderer(job.subject, self.user, self.page))
         return "".join(parts)
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 import uuid
 
+import httpx
+
 from jobs.status import ACTIVE
+from tests.live import PASSWORD
 
 
 def wait_for(check, timeout: float = 30, interval: float = 0.05):
@@ -74,3 +78,23 @@ def submit_download(client, url: str, **fields) -> str:
     response = client.post("/api/jobs", json={"kind": "download_video", "url": url, **fields})
     assert response.status_code == 202, response.text
     return response.json()["id"]
+
+
+def web_session(app, user: str = "alice") -> httpx.Client:
+    """An HTTP client logged in through the login form, as a browser is (the
+    pages and the file view take a session, not an API key)."""
+    web = httpx.Client(base_url=app.base_url, timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', web.get("/login/").text)
+    web.post(
+        "/login/",
+        data={"username": user, "password": PASSWORD, "csrfmiddlewaretoken": token.group(1)},
+    )
+    assert "sessionid" in web.cookies
+    return web
+
+
+def rss_mb(pid: int) -> int:
+    """Resident memory of a process, in MiB."""
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS:"))
+    return int(line.split()[1]) // 1024

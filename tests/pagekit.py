@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import warnings
 
 from jobs.models import Job
 from videos.models import Video
@@ -33,3 +34,23 @@ def section(html: str, name: str) -> str:
 def row_html(html: str, element_id: str) -> str:
     start = html.index(f'id="{element_id}"')
     return html[start : html.index("</article>", start)]
+
+
+def body_of(response) -> bytes:
+    """The whole body, also of a streaming response with an async iterator
+    (the file view's), which the sync test client can only read in one go."""
+    if not response.streaming:
+        return response.content
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Warning)  # "must consume asynchronous iterators"
+        return b"".join(response)
+
+
+def library_file_of(video, library, data: bytes, name: str = "Band/Band - Song [x].mp4"):
+    """Put ``data`` in the library as the video's downloaded file."""
+    path = library / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    video.file, video.file_size, video.status = name, len(data), "downloaded"
+    video.save()
+    return path

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
 import uuid
 
@@ -19,6 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from jobs import consumers, publisher
+from tests.apikit import web_session
 from tests.live import PASSWORD, LiveApp
 
 CAP = 3
@@ -29,17 +29,6 @@ ENV = {"MVIDARR_WS_MAX_PER_USER": str(CAP), "MVIDARR_WS_RECHECK": "1"}
 def app(request):
     with LiveApp(request.param, extra_env=ENV) as app:
         yield app
-
-
-def log_in(app, user: str = "alice") -> httpx.Client:
-    web = httpx.Client(base_url=app.base_url)
-    page = web.get("/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    response = web.post(
-        "/login/", data={"username": user, "password": PASSWORD, "csrfmiddlewaretoken": token}
-    )
-    assert response.status_code == 302, response.text
-    return web
 
 
 def session_socket(app, web: httpx.Client):
@@ -79,7 +68,7 @@ def test_a_user_holds_at_most_the_cap_of_sockets_and_a_closed_one_frees_its_plac
 
 
 def test_logging_out_closes_the_sessions_sockets(app):
-    web = log_in(app)
+    web = web_session(app)
     ws = session_socket(app, web)
     token = web.cookies["csrftoken"]
     web.post("/logout/", headers={"X-CSRFToken": token, "Referer": app.base_url + "/"})
@@ -93,7 +82,7 @@ def test_a_password_change_or_deactivation_closes_the_users_sockets(app):
     ):
         name = f"u{uuid.uuid4().hex[:8]}"
         app.manage("shell", "-c", _make_user(name))
-        web = log_in(app, name)
+        web = web_session(app, name)
         ws = session_socket(app, web)
         app.manage("shell", "-c", f"{_get_user(name)}; {change}")
         assert close_code(ws) == 4401, change

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from videos import views
+from videos import files, pages, views
 
 urlpatterns = [
     path("", views.library, name="library"),
     path("videos/add/", views.add_video, name="video-add"),
     path("videos/bulk/download/", views.bulk_download, name="video-bulk-download"),
+    path("videos/<int:pk>/", pages.video_page, name="video-page"),
+    path("videos/<int:pk>/file", files.video_file, name="video-file"),
     path("videos/<int:pk>/download/", views.download_video, name="video-download"),
     path("videos/<int:pk>/cancel/", views.cancel_download, name="video-cancel"),
 ]

@@ -21,7 +21,7 @@ from videos.tasks import start_bulk_download
 BULK_LIMIT = 500
 
 
-def _get_video_for_user(request: HttpRequest, pk: int) -> Video:
+def get_video_for_user(request: HttpRequest, pk: int) -> Video:
     return get_object_or_404(Video.objects.for_user(request.user), pk=pk)
 
 
@@ -37,14 +37,17 @@ def with_active_jobs(videos) -> list[Video]:
     return videos
 
 
-def render_row(subject: str, user) -> str:
-    """The Library row for ``video:<id>``, for live updates over the UI socket."""
+def render_row(subject: str, user, page: str) -> str:
+    """The live part of ``video:<id>`` for the UI socket: on the video's own
+    page its state cell, elsewhere (the Library) its state and action cells.
+    Never the whole row, so a ticked checkbox stays ticked."""
     pk = subject.partition(":")[2]
     video = Video.objects.for_user(user).filter(pk=pk).first() if pk.isdigit() else None
     if video is None:
         return ""
-    # Only the row's state cells: the row itself (and its checkbox) stays.
     context = {"video": with_active_jobs([video])[0], "live": True}
+    if page == "video":
+        return render_to_string("videos/_state.html", context)
     return render_to_string("videos/library.html#video-live", context)
 
 
@@ -102,7 +105,7 @@ def add_video(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def download_video(request: HttpRequest, pk: int) -> HttpResponse:
-    video = _get_video_for_user(request, pk)
+    video = get_video_for_user(request, pk)
     video.request_download(request.user)
     return _row_or_redirect(request, video)
 
@@ -110,7 +113,7 @@ def download_video(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def cancel_download(request: HttpRequest, pk: int) -> HttpResponse:
-    video = _get_video_for_user(request, pk)
+    video = get_video_for_user(request, pk)
     if job := video.active_job():
         job.cancel()
     return _row_or_redirect(request, video)
@@ -122,7 +125,7 @@ def _row_or_redirect(request: HttpRequest, video: Video) -> HttpResponse:
         return render(
             request, "videos/library.html#video-row", {"video": with_active_jobs([video])[0]}
         )
-    return redirect("library")
+    return redirect(next_url(request, reverse("library")))
 
 
 @login_required
