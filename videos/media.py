@@ -186,13 +186,16 @@ def process(
         if value:
             cmd += ["-metadata", f"{key}={xml_text(value)[:300]}"]
     cmd += ["-progress", "pipe:1", "-nostats", "-loglevel", "error", str(target)]
-    duration = plan.get("duration") or 0
+    duration, shown = plan.get("duration") or 0, 0.0
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         for line in proc.stdout:
             if line.startswith("out_time_us=") and duration:
                 with contextlib.suppress(ValueError):
                     done = int(line.split("=", 1)[1]) / 1e6
-                    on_progress(round(min(100.0, max(0.0, done * 100 / duration)), 2))
+                    percent = round(min(100.0, done * 100 / duration), 2)
+                    if percent > shown:  # ffmpeg's clock may step back at the start
+                        shown = percent
+                        on_progress(percent)
         errors = proc.stderr.read()
     if proc.returncode:
         with contextlib.suppress(FileNotFoundError):

@@ -295,18 +295,10 @@ class Video(models.Model):
     def apply_info(self, info: dict[str, Any]) -> None:
         """``fill_from`` and save, and name the video's active jobs anew."""
         self.fill_from(info)
-        # Only these fields: a download finishing at the same time sets the status.
-        self.save(
-            update_fields=[
-                "title",
-                "artist",
-                "duration",
-                "thumbnail_url",
-                "source_id",
-                "metadata",
-                "updated_at",
-            ]
-        )
+        # Only these fields, and only those with a value: a download finishing
+        # at the same time sets the status, the file and the probed duration.
+        filled = ("title", "artist", "duration", "thumbnail_url", "source_id", "metadata")
+        self.save(update_fields=[f for f in filled if getattr(self, f)] + ["updated_at"])
         # After the commit: inside a job's transaction, touching the other
         # jobs' rows of this video could deadlock with their own transactions.
         label, subject = self.label, self.subject
