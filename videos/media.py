@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from jobs.child import WorkError
+from jobs.child import Reporter, WorkError
 from videos.validation import BadUrl, check_url
 
 # What may enter the library: these extensions, and only when ffprobe finds one
@@ -203,6 +203,40 @@ def process(
         raise ffmpeg_error(errors)
     source.unlink()
     return target
+
+
+def process_download(filepath: Path, info: dict, params: dict, reporter: Reporter) -> Path:
+    """The processing stage of a download, in its child: what the profile
+    asks of the file (scale, H.264, container), with the title, artist and
+    year written into it."""
+    profile, ext = params.get("profile") or {}, filepath.suffix.lstrip(".")
+    asks = profile.get("max_height") or profile.get("video_codec") == "h264"
+    known = info.get("height") and info.get("vcodec") not in (None, "none")
+    if asks and not (known and info.get("duration")):
+        # A direct file tells yt-dlp little: ask ffprobe (once, only when it matters).
+        found = technical(probe(filepath), ext)
+        info = {**info, "height": found["height"], "vcodec": found["video_codec"]}
+        info["duration"] = info.get("duration") or found["duration"]
+    plan = processing_plan(info, ext, profile)
+    if plan is None:
+        return filepath
+    check_free_space(filepath.parent, need=params.get("min_free_mb", 0))
+    given = params.get("tags") or {}
+    tags = {
+        "title": given.get("title") or info.get("track") or info.get("title") or "",
+        "artist": given.get("artist") or info.get("artist") or info.get("uploader") or "",
+        "date": str(info.get("release_year") or str(info.get("upload_date") or "")[:4]),
+    }
+    steps = [f"scale to {plan['scale_to']}p" if plan["scale_to"] else ""]
+    steps += ["H.264" if plan["transcode"] else "", f"into .{plan['ext']}"]
+    reporter.log("info", "Processing: " + ", ".join(step for step in steps if step))
+    reporter.progress(stage="processing", percent=0.0, force=True)
+
+    def on_progress(percent: float | None) -> None:
+        reporter.progress(stage="processing", percent=percent)
+
+    preset = params.get("ffmpeg_preset") or "veryfast"
+    return process(filepath, plan, tags, on_progress, params.get("ffmpeg"), preset)
 
 
 def ffmpeg_error(output: str) -> WorkError:
