@@ -4,7 +4,6 @@ download in the job's child process, with its own percent shown live."""
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 
 import pytest
@@ -20,16 +19,6 @@ def app():
     # long enough for several progress frames at the publisher's 4 a second.
     with LiveApp("embedded", extra_env={"MVIDARR_FFMPEG_PRESET": "veryslow"}) as app:
         yield app
-
-
-def tags_of(path) -> dict:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", str(path)],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
-    return {k.lower(): v for k, v in json.loads(out)["format"].get("tags", {}).items()}
 
 
 def test_a_taller_download_is_scaled_down_with_its_percent_shown_live(app, media):
@@ -67,7 +56,8 @@ def test_a_taller_download_is_scaled_down_with_its_percent_shown_live(app, media
     path = app.data_dir / "library" / job["result"]["file"]
     found = probe(path)
     assert found["video"]["height"] == 120 and found["video"]["codec_name"] == "h264"
-    assert {"title": "Song", "artist": "Ann"}.items() <= tags_of(path).items()
+    tags = {k.lower(): v for k, v in found["format"].get("tags", {}).items()}
+    assert {"title": "Song", "artist": "Ann"}.items() <= tags.items()
     log = [line["message"] for line in client.get(f"/api/jobs/{job_id}/log").json()]
     assert "Processing: scale to 120p, H.264, into .mp4" in log
     assert not list((app.data_dir / "work").iterdir())
