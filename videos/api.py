@@ -12,12 +12,11 @@ from ninja.pagination import PageNumberPagination, paginate
 from pydantic import StrictInt, field_validator
 
 from jobs.api import JobOut
-from videos.models import Profile, UnknownProfile, Video, clean_text
+from videos.models import MAX_ID, Profile, UnknownProfile, Video, clean_text
 from videos.tasks import start_bulk_download
 from videos.validation import MAX_URL_LENGTH, BadUrl
 
 router = Router(tags=["videos"])
-MAX_ID = 2**63 - 1  # the largest id a database column holds
 
 
 class Pages(PageNumberPagination):
