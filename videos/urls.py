@@ -1,6 +1,6 @@
 from django.urls import path
 
-from videos import files, pages, views
+from videos import files, pages, profile_pages, views
 
 urlpatterns = [
     path("", views.library, name="library"),
@@ -10,4 +10,8 @@ urlpatterns = [
     path("videos/<int:pk>/file", files.video_file, name="video-file"),
     path("videos/<int:pk>/download/", views.download_video, name="video-download"),
     path("videos/<int:pk>/cancel/", views.cancel_download, name="video-cancel"),
+    path("settings/profiles/", profile_pages.profiles, name="profiles"),
+    path("settings/profiles/<int:pk>/", profile_pages.edit_profile, name="profile-edit"),
+    path("settings/profiles/<int:pk>/default/", profile_pages.make_default, name="profile-default"),
+    path("settings/profiles/<int:pk>/delete/", profile_pages.delete_profile, name="profile-delete"),
 ]
