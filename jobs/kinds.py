@@ -72,7 +72,8 @@ class Kind:
         raise NotImplementedError(f"{self.name} has neither a child nor run_inline")
 
     def received(self, job: Job, payload: Any) -> None:
-        """Something the child emitted before finishing (see ``Reporter.emit``)."""
+        """Something the child emitted before finishing (see ``Reporter.emit``),
+        called outside any transaction: open one for writes that belong together."""
 
     def store(self, job: Job, result: dict[str, Any], work_dir: Path) -> dict[str, Any]:
         """Slow work on a finished child's result, outside any transaction:

@@ -203,11 +203,12 @@ class DownloadPlaylist(Kind):
                 artist=entry["artist"][:200],
                 profile_id=profile_id,
             )
-        Video.objects.bulk_create(wanted.values(), ignore_conflicts=True)
-        videos = Video.objects.filter(owner_id=job.owner_id, url__in=wanted).exclude(
-            status=Video.Status.DOWNLOADED
-        )
-        queue_downloads(job, list(videos))
+        with transaction.atomic():
+            Video.objects.bulk_create(wanted.values(), ignore_conflicts=True)
+            videos = Video.objects.filter(owner_id=job.owner_id, url__in=wanted).exclude(
+                status=Video.Status.DOWNLOADED
+            )
+            queue_downloads(job, list(videos))
 
     def succeeded(self, job: Job, stored: dict[str, Any]) -> dict[str, Any]:
         if stored["title"]:

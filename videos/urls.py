@@ -1,10 +1,11 @@
 from django.urls import path
 
-from videos import files, pages, profile_pages, views
+from videos import files, import_page, pages, profile_pages, views
 
 urlpatterns = [
     path("", views.library, name="library"),
     path("videos/add/", views.add_video, name="video-add"),
+    path("library/import/", import_page.import_library, name="library-import"),
     path("videos/bulk/download/", views.bulk_download, name="video-bulk-download"),
     path("videos/<int:pk>/", pages.video_page, name="video-page"),
     path("videos/<int:pk>/file", files.video_file, name="video-file"),

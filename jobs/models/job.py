@@ -67,6 +67,7 @@ class Job(ParentMixin, ReportingMixin, models.Model):
     speed = models.FloatField(null=True, blank=True)
     eta = models.IntegerField(null=True, blank=True)
     stage = models.CharField(max_length=30, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
 
     error = models.TextField(blank=True)
     error_code = models.CharField(max_length=30, blank=True)

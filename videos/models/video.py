@@ -80,7 +80,14 @@ class Video(models.Model):
     video_codec = models.CharField(max_length=30, blank=True)
     audio_codec = models.CharField(max_length=30, blank=True)
     container = models.CharField(max_length=10, blank=True)
+    # The rest of what a music video's NFO holds.
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    album = models.CharField(max_length=200, blank=True)
+    genre = models.CharField(max_length=100, blank=True)
+    director = models.CharField(max_length=200, blank=True)
     thumbnail_url = models.URLField(max_length=2048, blank=True)
+    # The file's quick hash (``videos.scan.quick_hash``): the same file is never imported twice.
+    content_hash = models.CharField(max_length=64, blank=True, db_index=True)
     source_id = models.CharField(max_length=200, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     profile = models.ForeignKey(

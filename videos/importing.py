@@ -1,0 +1,151 @@
+"""Importing what people already have: the ``import_library`` job kind.
+
+The child (``videos.scan``) walks the folder and describes each video file;
+here, in the worker, each batch is filed: a file already known (the same
+library path, or the same size and quick hash in the owner's library) is
+skipped, anything else becomes a downloaded video. A file outside the library
+is copied in (a hard link where it can be) or, with ``move``, moved in, under
+the library's naming rule; a file already inside it stays where it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from jobs.child import WorkError
+from jobs.kinds import Kind
+from jobs.models import Job
+from videos import media
+from videos.models import Video
+from videos.titles import parse_title
+
+
+def start_import(owner, path: Path, move: bool = False) -> tuple[Job, bool]:
+    """Queue an import of ``path`` for ``owner`` (one at a time per folder)."""
+    path = path.resolve()
+    digest = hashlib.sha256(f"{owner.pk}:{path}".encode()).hexdigest()[:32]
+    return Job.submit(
+        ImportLibrary.name,
+        owner,
+        subject=f"import:{digest}",
+        params={"path": str(path), "move": move},
+        label=f"Import {path}"[:300],
+    )
+
+
+def _known(owner_id: int, batch: list[dict[str, Any]]) -> tuple[set[str], set[tuple[int, str]]]:
+    """Library paths (anyone's) and (size, hash) pairs (the owner's) already
+    in the database for this batch: two queries, whatever its size."""
+    inside = [_library_name(Path(r["path"])) for r in batch]
+    paths = set(
+        Video.objects.filter(file__in=[p for p in inside if p]).values_list("file", flat=True)
+    )
+    pairs = set(
+        Video.objects.filter(owner_id=owner_id, content_hash__in=[r["hash"] for r in batch])
+        .filter(~Q(file=""))
+        .values_list("file_size", "content_hash")
+    )
+    return paths, pairs
+
+
+def _library_name(path: Path) -> str:
+    """``path`` relative to the library root, or "" when it lies outside."""
+    return (
+        str(path.relative_to(settings.LIBRARY_DIR))
+        if path.is_relative_to(settings.LIBRARY_DIR)
+        else ""
+    )
+
+
+def _new_video(job: Job, record: dict[str, Any]) -> Video:
+    path, nfo = Path(record["path"]), record["nfo"]
+    parsed = parse_title(path.stem)
+    year = nfo.get("year", "")[:4]
+    return Video(
+        owner_id=job.owner_id,
+        url=path.as_uri()[:2048],
+        title=(nfo.get("title") or parsed.title or path.stem)[:300],
+        artist=(nfo.get("artist") or parsed.artist)[:200],
+        album=nfo.get("album", "")[:200],
+        genre=nfo.get("genre", "")[:100],
+        director=nfo.get("director", "")[:200],
+        year=int(year) if year.isdigit() and 1800 < int(year) < 2200 else None,
+        duration=record["media"].get("duration"),
+        content_hash=record["hash"],
+        metadata={"imported_from": str(path), "import_job": str(job.pk)},
+    )
+
+
+class ImportLibrary(Kind):
+    name = "import_library"
+    queue = "default"
+    time_limit = 12 * 3600
+    child = "videos.scan:scan"
+    preload = ("videos.scan",)
+
+    def received(self, job: Job, batch: list[dict[str, Any]]) -> None:
+        if not job.still_running():  # cancelled: file nothing more
+            return
+        paths, pairs = _known(job.owner_id, batch)
+        imported = 0
+        for record in batch:
+            path = Path(record["path"])
+            if _library_name(path) in paths or (record["size"], record["hash"]) in pairs:
+                continue
+            try:
+                imported += self._file(job, record)
+            except WorkError as e:
+                job.log("warning", f"Not imported: {path.name}: {e}"[:1000])
+                if e.code == "disk_full":
+                    raise
+        job.log("info", f"Imported {imported} of {len(batch)} file(s) in this batch")
+
+    def _file(self, job: Job, record: dict[str, Any]) -> int:
+        """One new file into the library; 1 when it was imported, 0 when it
+        turned out to be known after all."""
+        source = Path(record["path"])
+        video = _new_video(job, record)
+        try:
+            with transaction.atomic():
+                video.save()
+        except IntegrityError:  # this very path was imported before, since moved
+            return 0
+        try:
+            if _library_name(source):
+                target = source
+            else:
+                ext = source.suffix[1:].lower()
+                target = media.place_exclusively(
+                    source, video.library_candidates(ext), keep_source=not job.params["move"]
+                )
+                self._write_nfo(video, target, record)
+                if job.params["move"]:  # its old NFO is in the new one
+                    source.with_suffix(".nfo").unlink(missing_ok=True)
+        except BaseException:
+            video.delete()
+            raise
+        video.mark_downloaded(target, record["size"], record["media"])
+        return 1
+
+    @staticmethod
+    def _write_nfo(video: Video, target: Path, record: dict[str, Any]) -> None:
+        info = {"album": video.album, "release_year": video.year}
+        info |= {"genre": video.genre, "director": video.director}
+        media.write_nfo(
+            target.with_suffix(".nfo"),
+            title=video.title,
+            artist=video.artist,
+            media=record["media"],
+            info=info,
+        )
+
+    def succeeded(self, job: Job, stored: dict[str, Any]) -> dict[str, Any]:
+        imported = Video.objects.filter(metadata__import_job=str(job.pk)).count()
+        known = stored["files"] - stored["not_videos"] - imported
+        return {**stored, "imported": imported, "known": known}
