@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -18,6 +19,7 @@ from jobs.child import Reporter, WorkError
 from videos import media
 
 BATCH = 50
+PROBES = max(2, os.cpu_count() or 1)  # ffprobe runs at once
 # The quick hash reads this much from each end of a file (see ``quick_hash``).
 HASH_CHUNK = 4 * 1024 * 1024
 MAX_NFO_BYTES = 1024 * 1024
@@ -87,10 +89,18 @@ def describe(path: Path) -> dict[str, Any]:
     }
 
 
+def _describe(path: Path) -> dict[str, Any] | Exception:
+    try:
+        return describe(path)
+    except (WorkError, OSError) as e:
+        return e
+
+
 def scan(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     """1. List the video files (the total is known before the first one).
-    2. Describe each, reporting "n of total" and the file, and emit them in
-       batches for the worker to file.
+    2. Describe them, as many at once as there are cores (ffprobe is most of
+       the time), reporting "n of total" and the file, and emit them in
+       batches, in order, for the worker to file.
     3. A file that is not a video, or cannot be read, is logged and skipped.
     """
     root = Path(params["path"])
@@ -99,21 +109,21 @@ def scan(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     reporter.progress(stage="scanning", force=True)
     files = find_videos(root)
     total, skipped, batch = len(files), 0, []
-    for done, path in enumerate(files):
-        reporter.progress(
-            percent=100.0 * done / total,
-            stage="importing",
-            detail=f"{done:,} of {total:,} · {path.name}"[:200],
-        )
-        try:
-            batch.append(describe(path))
-        except (WorkError, OSError) as e:
-            skipped += 1
-            reporter.log("warning", f"Skipped {path.relative_to(root)}: {e}"[:1000])
-            continue
-        if len(batch) >= BATCH:
-            reporter.emit(batch)
-            batch = []
+    with ThreadPoolExecutor(max_workers=PROBES) as pool:
+        for done, (path, found) in enumerate(zip(files, pool.map(_describe, files)), 1):
+            reporter.progress(
+                percent=100.0 * done / total,
+                stage="importing",
+                detail=f"{done:,} of {total:,} · {path.name}"[:200],
+            )
+            if isinstance(found, Exception):
+                skipped += 1
+                reporter.log("warning", f"Skipped {path.relative_to(root)}: {found}"[:1000])
+                continue
+            batch.append(found)
+            if len(batch) >= BATCH:
+                reporter.emit(batch)
+                batch = []
     if batch:
         reporter.emit(batch)
     reporter.progress(
