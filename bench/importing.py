@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> None:
         f, a = r["first"], r["again"]
         print(
             f"| {r['mode']} | {r['files']} | {f['seconds']}, {f['files_per_s']} | "
-            f"{a['seconds']}, {a['files_per_s']} | {f['main_rss_max_mb']} / {f['children_rss_max_mb']} |"
+            f"{a['seconds']}, {a['files_per_s']} | "
+            f"{f['main_rss_max_mb']} / {f['children_rss_max_mb']} |"
         )
         print(f"|   | {f['summary']} |  | {a['summary']} |  |", file=sys.stderr)
     write_json(args.json, {"machine": machine(), "runs": results})

@@ -110,7 +110,9 @@ def scan(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     files = find_videos(root)
     total, skipped, batch = len(files), 0, []
     with ThreadPoolExecutor(max_workers=PROBES) as pool:
-        for done, (path, found) in enumerate(zip(files, pool.map(_describe, files)), 1):
+        for done, (path, found) in enumerate(
+            zip(files, pool.map(_describe, files), strict=True), 1
+        ):
             reporter.progress(
                 percent=100.0 * done / total,
                 stage="importing",
