@@ -80,9 +80,7 @@ def run(mode: str, files: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(__doc__, argv, **{"--files": {"type": int, "default": 2000}})
     results = [run(mode, args.files) for mode in modes_of(args.mode)]
-    print(
-        "| mode | files | first run: s, files/s | again: s, files/s | RSS max MB (command / children) |"
-    )
+    print("| mode | files | first run: s, files/s | again: s, files/s | RSS max MB (cmd / child) |")
     print("|---|---|---|---|---|")
     for r in results:
         f, a = r["first"], r["again"]
