@@ -1,6 +1,6 @@
 from django.urls import path
 
-from videos import files, pages, views
+from videos import artists, files, pages, views
 
 urlpatterns = [
     path("", views.library, name="library"),
@@ -10,4 +10,8 @@ urlpatterns = [
     path("videos/<int:pk>/file", files.video_file, name="video-file"),
     path("videos/<int:pk>/download/", views.download_video, name="video-download"),
     path("videos/<int:pk>/cancel/", views.cancel_download, name="video-cancel"),
+    path("artists/", artists.artist_index, name="artists"),
+    path("artists/<int:pk>/", artists.artist_page, name="artist-page"),
+    path("artists/<int:pk>/download-wanted/", artists.download_wanted, name="artist-download"),
+    path("artists/<int:pk>/toggle/", artists.toggle, name="artist-toggle"),
 ]
