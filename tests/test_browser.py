@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 
 import pytest
 
@@ -233,4 +234,30 @@ def test_the_video_page_follows_a_download_live(page, media, embedded_app):
     expect(state.locator(".badge")).to_have_text("Downloading")
     expect(state.locator(".badge")).to_have_text("Downloaded", timeout=30_000)
     expect(state.locator(".file")).to_contain_text(".mp4")
+    assert_not_reloaded(page)
+
+
+def test_the_artists_pages_lead_to_an_artists_videos_that_download_live(page, media, embedded_app):
+    client = embedded_app.client("alice")
+    band = f"Browser Band {uuid.uuid4().hex[:6]}"
+    url = media.url(unique("media/clip.mp4?rate=100000"))
+    video = client.post("/api/videos", json={"url": url, "artist": band, "title": "Live Song"})
+    assert video.status_code == 201, video.text
+    finished(client, video.json()["job_id"])  # the info job, so the download is the only one
+    video_id = video.json()["id"]
+
+    log_in(page)
+    page.get_by_role("link", name="Artists").click()
+    expect(page.get_by_role("heading", name="Artists")).to_be_visible()
+    page.get_by_role("link", name=band).click()
+    expect(page.get_by_role("heading", name=band)).to_be_visible()
+    row = page.locator(f"#video-{video_id}")
+    expect(row.get_by_role("link", name="Live Song")).to_be_visible()
+    expect(row.locator(".badge")).to_have_text("Wanted")
+    wait_live(page)
+    mark_page(page)
+
+    row.get_by_role("button", name="Download").click()
+    expect(row.locator(".badge")).to_have_text("Downloaded", timeout=30_000)
+    expect(row.locator(".file")).to_contain_text(f"{band}/{band} - Live Song")
     assert_not_reloaded(page)

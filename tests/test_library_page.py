@@ -92,7 +92,7 @@ def test_adding_a_video_with_the_form_queues_its_download(client, users):
     )
     assert response.status_code == 302 and response["Location"] == "/"
     video = Video.objects.get()
-    assert (video.owner, video.url, video.artist, video.title) == (
+    assert (video.owner, video.url, video.artist_name, video.title) == (
         users["alice"],
         url,
         "Band",

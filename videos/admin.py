@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 
-from videos.models import Profile, Video
+from videos.models import Artist, Profile, Video
 from videos.validation import BadUrl, check_url
 
 
@@ -26,8 +27,28 @@ class VideoAdmin(admin.ModelAdmin):
     form = VideoAdminForm
     list_display = ("title", "artist", "status", "profile", "file_size", "owner", "created_at")
     list_filter = ("status", "profile")
-    search_fields = ("title", "artist", "url", "file")
+    list_select_related = ("artist", "profile", "owner")
+    search_fields = ("title", "artist__name", "url", "file")
+    autocomplete_fields = ("artist",)
     readonly_fields = ("file", "file_size", "metadata", "created_at", "updated_at")
+
+
+@admin.register(Artist)
+class ArtistAdmin(admin.ModelAdmin):
+    """Artists with their number of videos, counted in the list's own query."""
+
+    list_display = ("name", "sort_name", "owner", "video_count", "monitored", "auto_download")
+    list_filter = ("monitored", "auto_download")
+    list_select_related = ("owner",)
+    search_fields = ("name", "sort_name", "owner__username")
+    readonly_fields = ("created_at",)
+
+    def get_queryset(self, request) -> QuerySet:
+        return super().get_queryset(request).with_counts()
+
+    @admin.display(description="videos", ordering="video_count")
+    def video_count(self, artist: Artist) -> int:
+        return artist.video_count
 
 
 @admin.register(Profile)

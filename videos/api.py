@@ -6,13 +6,13 @@ from typing import Annotated
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import StrictInt, field_validator
 
 from jobs.api import JobOut
-from videos.models import MAX_ID, Profile, UnknownProfile, Video, clean_text
+from videos.models import MAX_ID, Profile, UnknownProfile, Video, clean_text, name_key
 from videos.tasks import start_bulk_download
 from videos.validation import MAX_URL_LENGTH, BadUrl
 
@@ -48,6 +48,7 @@ class VideoOut(Schema):
     url: str
     title: str
     artist: str
+    artist_id: int | None = None
     status: str
     error: str | None
     file: str | None
@@ -62,6 +63,11 @@ class VideoOut(Schema):
     profile_id: int | None
     created_at: datetime
     job_id: str | None = None
+
+    @staticmethod
+    def resolve_artist(obj: Video | dict) -> str:
+        """The artist's name (a video from a list is a model, not ``to_dict()``)."""
+        return obj["artist"] if isinstance(obj, dict) else obj.artist_name
 
 
 class JobStarted(Schema):
@@ -96,14 +102,25 @@ def create_video(request: HttpRequest, data: VideoIn):
 
 @router.get("/videos", response=list[VideoOut])
 @paginate(Pages, page_size=50)
-def list_videos(request: HttpRequest, status: str = "", q: str = "", artist: str = ""):
-    videos = Video.objects.for_user(request.auth)
+def list_videos(
+    request: HttpRequest,
+    status: str = "",
+    q: str = "",
+    artist: str = "",
+    artist_id: int | None = Query(None, ge=1, le=MAX_ID),
+):
+    """``artist`` is a name (in any case), ``artist_id`` an artist's id."""
+    videos = Video.objects.for_user(request.auth).select_related("artist")
     if status:
         videos = videos.filter(status=status)
     if artist:
-        videos = videos.filter(artist__iexact=artist)
+        videos = videos.filter(artist__key=name_key(artist))
+    if artist_id:
+        videos = videos.filter(artist_id=artist_id)
     if q:
-        videos = videos.filter(Q(title__icontains=q) | Q(artist__icontains=q) | Q(url__icontains=q))
+        videos = videos.filter(
+            Q(title__icontains=q) | Q(artist__name__icontains=q) | Q(url__icontains=q)
+        )
     return videos
 
 

@@ -22,7 +22,7 @@ from jobs.child import WorkError
 from jobs.kinds import Kind
 from jobs.models import Job
 from videos import media
-from videos.models import Video
+from videos.models import Artist, Video, name_key
 from videos.titles import parse_title
 
 
@@ -63,15 +63,22 @@ def _library_name(path: Path) -> str:
     )
 
 
-def _new_video(job: Job, record: dict[str, Any]) -> Video:
+def _names(record: dict[str, Any]) -> tuple[str, str]:
+    """Artist and title: from the NFO beside the file, else from its name."""
     path, nfo = Path(record["path"]), record["nfo"]
     parsed = parse_title(path.stem)
+    return nfo.get("artist") or parsed.artist, nfo.get("title") or parsed.title or path.stem
+
+
+def _new_video(job: Job, record: dict[str, Any], artists: dict[str, Artist]) -> Video:
+    path, nfo = Path(record["path"]), record["nfo"]
+    artist, title = _names(record)
     year = nfo.get("year", "")[:4]
     return Video(
         owner_id=job.owner_id,
         url=path.as_uri()[:2048],
-        title=(nfo.get("title") or parsed.title or path.stem)[:300],
-        artist=(nfo.get("artist") or parsed.artist)[:200],
+        title=title[:300],
+        artist=artists.get(name_key(artist)) if artist else None,
         album=nfo.get("album", "")[:200],
         genre=nfo.get("genre", "")[:100],
         director=nfo.get("director", "")[:200],
@@ -93,24 +100,29 @@ class ImportLibrary(Kind):
         if not job.still_running():  # cancelled: file nothing more
             return
         paths, pairs = _known(job.owner_id, batch)
+        new = [
+            r
+            for r in batch
+            if _library_name(Path(r["path"])) not in paths and (r["size"], r["hash"]) not in pairs
+        ]
+        # The batch's artists in two queries, the missing ones created.
+        artists = Artist.objects.for_names(job.owner_id, [_names(r)[0] for r in new])
         imported = 0
-        for record in batch:
+        for record in new:
             path = Path(record["path"])
-            if _library_name(path) in paths or (record["size"], record["hash"]) in pairs:
-                continue
             try:
-                imported += self._file(job, record)
+                imported += self._file(job, record, artists)
             except WorkError as e:
                 job.log("warning", f"Not imported: {path.name}: {e}"[:1000])
                 if e.code == "disk_full":
                     raise
         job.log("info", f"Imported {imported} of {len(batch)} file(s) in this batch")
 
-    def _file(self, job: Job, record: dict[str, Any]) -> int:
+    def _file(self, job: Job, record: dict[str, Any], artists: dict[str, Artist]) -> int:
         """One new file into the library; 1 when it was imported, 0 when it
         turned out to be known after all."""
         source = Path(record["path"])
-        video = _new_video(job, record)
+        video = _new_video(job, record, artists)
         try:
             with transaction.atomic():
                 video.save()
@@ -140,7 +152,7 @@ class ImportLibrary(Kind):
         media.write_nfo(
             target.with_suffix(".nfo"),
             title=video.title,
-            artist=video.artist,
+            artist=video.artist_name,
             media=record["media"],
             info=info,
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from videos import files, import_page, pages, profile_pages, views
+from videos import artists, files, import_page, pages, profile_pages, views
 
 urlpatterns = [
     path("", views.library, name="library"),
@@ -15,4 +15,8 @@ urlpatterns = [
     path("settings/profiles/<int:pk>/", profile_pages.edit_profile, name="profile-edit"),
     path("settings/profiles/<int:pk>/default/", profile_pages.make_default, name="profile-default"),
     path("settings/profiles/<int:pk>/delete/", profile_pages.delete_profile, name="profile-delete"),
+    path("artists/", artists.artist_index, name="artists"),
+    path("artists/<int:pk>/", artists.artist_page, name="artist-page"),
+    path("artists/<int:pk>/download-wanted/", artists.download_wanted, name="artist-download"),
+    path("artists/<int:pk>/toggle/", artists.toggle, name="artist-toggle"),
 ]

@@ -39,21 +39,22 @@ def with_active_jobs(videos) -> list[Video]:
 
 def render_row(subject: str, user, page: str) -> str:
     """The live part of ``video:<id>`` for the UI socket: on the video's own
-    page its state cell, elsewhere (the Library) its state and action cells.
-    Never the whole row, so a ticked checkbox stays ticked."""
+    page its state cell, elsewhere (the Library, an artist's page) its state
+    and action cells. Never the whole row, so a ticked checkbox stays ticked."""
     pk = subject.partition(":")[2]
-    video = Video.objects.for_user(user).filter(pk=pk).first() if pk.isdigit() else None
+    videos = Video.objects.for_user(user).select_related("artist")
+    video = videos.filter(pk=pk).first() if pk.isdigit() else None
     if video is None:
         return ""
     context = {"video": with_active_jobs([video])[0], "live": True}
     if page == "video":
         return render_to_string("videos/_state.html", context)
-    return render_to_string("videos/library.html#video-live", context)
+    return render_to_string("videos/_row.html#video-live", context)
 
 
 @login_required
 def library(request: HttpRequest) -> HttpResponse:
-    videos = Video.objects.for_user(request.user)
+    videos = Video.objects.for_user(request.user).select_related("artist")
     status = request.GET.get("status", "")
     if status in Video.Status.values:
         videos = videos.filter(status=status)
@@ -82,11 +83,7 @@ def add_video(request: HttpRequest) -> HttpResponse:
         messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
         return redirect("library")
     data = form.cleaned_data
-    video, created = Video.objects.get_or_create(
-        owner=request.user,
-        url=data["url"],
-        defaults={"artist": data["artist"], "title": data["title"]},
-    )
+    video, created = Video.objects.add(request.user, data["url"], data["title"], data["artist"])
     if created:
         video.request_info(request.user)
     if data["download"] and video.status != Video.Status.DOWNLOADED:
@@ -122,9 +119,7 @@ def cancel_download(request: HttpRequest, pk: int) -> HttpResponse:
 def _row_or_redirect(request: HttpRequest, video: Video) -> HttpResponse:
     if request.htmx:
         video.refresh_from_db()
-        return render(
-            request, "videos/library.html#video-row", {"video": with_active_jobs([video])[0]}
-        )
+        return render(request, "videos/_row.html", {"video": with_active_jobs([video])[0]})
     return redirect(next_url(request, reverse("library")))
 
 
@@ -158,7 +153,8 @@ def bulk_download(request: HttpRequest) -> HttpResponse:
     else:
         text = "Nothing new to download: the selected videos are already queued or downloading."
     if request.htmx:
-        videos = with_active_jobs(Video.objects.filter(pk__in=[v.pk for v in videos]))
+        videos = Video.objects.filter(pk__in=[v.pk for v in videos]).select_related("artist")
+        videos = with_active_jobs(videos)
         context = {"level": "success", "text": text, "videos": videos}
         return render(request, "videos/library.html#bulk-done", context)
     messages.success(request, text)

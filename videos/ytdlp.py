@@ -33,6 +33,7 @@ INFO_KEYS = (
     "title",
     "track",
     "artist",
+    "artists",
     "creator",
     "uploader",
     "channel",
@@ -50,6 +51,8 @@ INFO_KEYS = (
     "acodec",
     "tags",
 )
+# The fields of a playlist entry that name its artist and title.
+ENTRY_FIELDS = ("title", "track", "artist", "creator", "uploader", "channel")
 
 
 class _Logger:
@@ -345,13 +348,8 @@ def list_entries(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
             url = entry and (entry.get("webpage_url") or entry.get("url"))
             if not url:
                 continue
-            batch.append(
-                {
-                    "url": url,
-                    "title": _one_line(entry.get("title")),
-                    "artist": _one_line(entry.get("artist")),
-                }
-            )
+            # What the title parser reads (videos.titles.from_info), as plain text.
+            batch.append({"url": url, **{f: _one_line(entry.get(f)) for f in ENTRY_FIELDS}})
             count += 1
             if len(batch) == 200:
                 reporter.emit(batch)

@@ -7,12 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
 from jobs.models import Job
-from videos import media
+from videos import media, titles
+from videos.models.artist import Artist
 from videos.models.profile import Profile
+from videos.models.status import VideoStatus
 from videos.models.text import clean_text, safe_name
 from videos.validation import check_url
 
@@ -37,13 +40,15 @@ class VideoQuerySet(models.QuerySet):
         profile: Profile | None = None,
     ) -> tuple[Video, bool]:
         """The owner's video for ``url`` (checked, ``BadUrl`` if refused),
-        created if new. A profile asked for is kept, also on a known video."""
+        created if new, with the artist of that name (made if new). A profile
+        asked for is kept, also on a known video."""
         video, created = self.get_or_create(
             owner=owner,
             url=check_url(url),
             defaults={
                 "title": (title or "").strip(),
-                "artist": (artist or "").strip(),
+                # Called only when the video is new: a known one keeps its artist.
+                "artist": lambda: Artist.objects.named(owner.pk, artist),
                 "profile": profile,
             },
         )
@@ -54,19 +59,21 @@ class VideoQuerySet(models.QuerySet):
 
 
 class Video(models.Model):
-    class Status(models.TextChoices):
-        WANTED = "wanted"
-        DOWNLOADING = "downloading"
-        DOWNLOADED = "downloaded"
-        FAILED = "failed"
-        IGNORED = "ignored"
+    Status = VideoStatus
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos"
     )
     url = models.URLField(max_length=2048)
     title = models.CharField(max_length=300, blank=True)
-    artist = models.CharField(max_length=200, blank=True)
+    artist = models.ForeignKey(
+        Artist,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="videos",
+        help_text="Empty: filed under “Unknown Artist”.",
+    )
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.WANTED, db_index=True
     )
@@ -108,11 +115,15 @@ class Video(models.Model):
         constraints = [models.UniqueConstraint(fields=["owner", "url"], name="one_video_per_url")]
 
     def __str__(self) -> str:
-        return f"{self.artist or '?'} - {self.title or self.url}"
+        return f"{self.artist_name or '?'} - {self.title or self.url}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.title, self.artist = clean_text(self.title), clean_text(self.artist)
+        self.title = clean_text(self.title)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.artist and self.artist.owner_id != self.owner_id:
+            raise ValidationError({"artist": "This artist is in another owner's library."})
 
     @property
     def subject(self) -> str:
@@ -123,10 +134,15 @@ class Video(models.Model):
         return self.title or self.url
 
     @property
+    def artist_name(self) -> str:
+        """The artist's name, "" for none: what labels, paths, NFOs, tags and
+        the API's ``artist`` say."""
+        return self.artist.name if self.artist else ""
+
+    @property
     def label(self) -> str:
-        return (f"{self.artist} - {self.display_title}" if self.artist else self.display_title)[
-            :300
-        ]
+        artist = self.artist_name
+        return (f"{artist} - {self.display_title}" if artist else self.display_title)[:300]
 
     def active_job(self) -> Job | None:
         return Job.objects.active().filter(subject=self.subject).order_by("-created_at").first()
@@ -154,9 +170,13 @@ class Video(models.Model):
         )
 
     def fill_from(self, info: dict[str, Any]) -> None:
-        """Fill what the user left blank from yt-dlp's metadata (not saved)."""
-        self.title = self.title or (info.get("track") or info.get("title") or "")[:300]
-        self.artist = self.artist or (info.get("artist") or info.get("uploader") or "")[:200]
+        """Fill what the user left blank from yt-dlp's metadata (not saved;
+        an artist met for the first time is created). The title is split into
+        artist and title (``videos.titles``)."""
+        parsed = titles.from_info(info)
+        self.title = self.title or parsed.title
+        if self.artist is None and parsed.artist:
+            self.artist = Artist.objects.named(self.owner_id, parsed.artist)
         self.duration = info.get("duration") or self.duration
         self.thumbnail_url = (info.get("thumbnail") or self.thumbnail_url or "")[:2048]
         self.source_id = (info.get("id") or self.source_id)[:200]
@@ -181,7 +201,7 @@ class Video(models.Model):
         (two sources may reuse an id) -- with any extension, since the NFO
         beside it is named after it -- our own id is added, then a counter.
         """
-        artist = safe_name(self.artist, "Unknown Artist")
+        artist = safe_name(self.artist_name, "Unknown Artist")
         title = safe_name(self.title, f"Video {self.pk}")
         tag = safe_name(self.source_id, str(self.pk), limit=40)
         ext = safe_name(ext, "mp4", limit=8).lower()
@@ -231,7 +251,8 @@ class Video(models.Model):
             "id": self.pk,
             "url": self.url,
             "title": self.title,
-            "artist": self.artist,
+            "artist": self.artist_name,
+            "artist_id": self.artist_id,
             "status": self.status,
             "error": self.error or None,
             "file": self.file or None,

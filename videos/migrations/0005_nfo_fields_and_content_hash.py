@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('videos', '0003_technical_metadata'),
+        ('videos', '0004_artists'),
     ]
 
     operations = [
