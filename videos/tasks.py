@@ -207,23 +207,15 @@ class DownloadPlaylist(Kind):
             wanted[url] = Video(
                 owner_id=job.owner_id, url=url, title=parsed.title, profile_id=profile_id
             )
-<<<<<<< HEAD
         with transaction.atomic():
+            artists = Artist.objects.for_names(job.owner_id, names.values())
+            for url, video in wanted.items():
+                video.artist = artists.get(name_key(names[url]))
             Video.objects.bulk_create(wanted.values(), ignore_conflicts=True)
             videos = Video.objects.filter(owner_id=job.owner_id, url__in=wanted).exclude(
                 status=Video.Status.DOWNLOADED
             )
             queue_downloads(job, list(videos))
-=======
-        artists = Artist.objects.for_names(job.owner_id, names.values())
-        for url, video in wanted.items():
-            video.artist = artists.get(name_key(names[url]))
-        Video.objects.bulk_create(wanted.values(), ignore_conflicts=True)
-        videos = Video.objects.filter(owner_id=job.owner_id, url__in=wanted).exclude(
-            status=Video.Status.DOWNLOADED
-        )
-        queue_downloads(job, list(videos))
->>>>>>> artists
 
     def succeeded(self, job: Job, stored: dict[str, Any]) -> dict[str, Any]:
         if stored["title"]:
