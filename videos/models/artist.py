@@ -93,7 +93,7 @@ class Artist(models.Model):
     objects = ArtistQuerySet.as_manager()
 
     class Meta:
-        ordering = BY_SORT_NAME
+        ordering = [*BY_SORT_NAME]
         constraints = [
             models.UniqueConstraint(fields=["owner", "key"], name="one_artist_name_per_owner")
         ]
