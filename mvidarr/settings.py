@@ -16,6 +16,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from videos.layout import DEFAULT_TEMPLATE, check_template
 from videos.netguard import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -55,6 +56,10 @@ def envint(name: str, default: int, minimum: int = 0) -> int:
 os.umask(0o077)
 DATA_DIR = Path(envstr("MVIDARR_DATA_DIR", str(BASE_DIR / "data"))).resolve()
 LIBRARY_DIR = Path(envstr("MVIDARR_LIBRARY_DIR", str(DATA_DIR / "library"))).resolve()
+try:  # where files go inside the library (videos.layout)
+    LIBRARY_TEMPLATE = check_template(envstr("MVIDARR_LIBRARY_TEMPLATE", DEFAULT_TEMPLATE))
+except ValueError as e:
+    raise ImproperlyConfigured(f"MVIDARR_LIBRARY_TEMPLATE: {e}") from None
 # Downloads land here first and move into the library only when complete, so a
 # cancelled or failed job never leaves a partial file in the library.
 WORK_DIR = DATA_DIR / "work"

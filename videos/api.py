@@ -12,6 +12,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from pydantic import StrictInt, field_validator
 
 from jobs.api import JobOut
+from videos.editing import edit_video
 from videos.models import MAX_ID, Profile, UnknownProfile, Video, clean_text, name_key
 from videos.tasks import start_bulk_download
 from videos.validation import MAX_URL_LENGTH, BadUrl
@@ -37,6 +38,22 @@ class VideoIn(Schema):
     @classmethod
     def _one_line(cls, value: str) -> str:
         return clean_text(value)
+
+
+class VideoPatch(Schema):
+    """Metadata to change; a field left out stays, a null text is cleared."""
+
+    artist: str | None = Field(None, max_length=200)
+    title: str | None = Field(None, max_length=300)
+    year: int | None = Field(None, ge=1800, le=2200)
+    album: str | None = Field(None, max_length=200)
+    genre: str | None = Field(None, max_length=100)
+    director: str | None = Field(None, max_length=200)
+
+    @field_validator("artist", "title", "album", "genre", "director")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str:
+        return clean_text(value or "")
 
 
 class BulkIn(Schema):
@@ -127,6 +144,18 @@ def list_videos(
 @router.get("/videos/{int:video_id}", response=VideoOut)
 def get_video(request: HttpRequest, video_id: int):
     return get_video_for_user(request, video_id).to_dict()
+
+
+@router.patch("/videos/{int:video_id}", response={200: VideoOut, 202: JobStarted})
+def update_video(request: HttpRequest, video_id: int, data: VideoPatch):
+    """Change a video's metadata. 200 with the video when nothing on disk
+    changes; 202 with the job that renames its files (video, NFO, thumbnail)
+    by ``MVIDARR_LIBRARY_TEMPLATE`` when it has a file."""
+    video = get_video_for_user(request, video_id)
+    job = edit_video(video, data.dict(exclude_unset=True), request.auth)
+    if job is None:
+        return Status(200, video.to_dict())
+    return Status(202, {"job_id": str(job.pk), "status": job.status})
 
 
 @router.post("/videos/{int:video_id}/download", response={202: JobStarted})

@@ -84,6 +84,10 @@ def _new_video(job: Job, record: dict[str, Any], artists: dict[str, Artist]) -> 
         director=nfo.get("director", "")[:200],
         year=int(year) if year.isdigit() and 1800 < int(year) < 2200 else None,
         duration=record["media"].get("duration"),
+        **{field: record["media"].get(field) or "" for field in ("video_codec", "audio_codec")},
+        width=record["media"].get("width"),
+        height=record["media"].get("height"),
+        container=record["media"].get("container") or "",
         content_hash=record["hash"],
         metadata={"imported_from": str(path), "import_job": str(job.pk)},
     )
@@ -136,7 +140,7 @@ class ImportLibrary(Kind):
                 target = media.place_exclusively(
                     source, video.library_candidates(ext), keep_source=not job.params["move"]
                 )
-                self._write_nfo(video, target, record)
+                video.write_nfo(target.with_suffix(".nfo"))
                 if job.params["move"]:  # its old NFO is in the new one
                     source.with_suffix(".nfo").unlink(missing_ok=True)
         except BaseException:
@@ -144,18 +148,6 @@ class ImportLibrary(Kind):
             raise
         video.mark_downloaded(target, record["size"], record["media"])
         return 1
-
-    @staticmethod
-    def _write_nfo(video: Video, target: Path, record: dict[str, Any]) -> None:
-        info = {"album": video.album, "release_year": video.year}
-        info |= {"genre": video.genre, "director": video.director}
-        media.write_nfo(
-            target.with_suffix(".nfo"),
-            title=video.title,
-            artist=video.artist_name,
-            media=record["media"],
-            info=info,
-        )
 
     def succeeded(self, job: Job, stored: dict[str, Any]) -> dict[str, Any]:
         imported = Video.objects.filter(metadata__import_job=str(job.pk)).count()

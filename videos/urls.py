@@ -9,6 +9,7 @@ urlpatterns = [
     path("videos/bulk/download/", views.bulk_download, name="video-bulk-download"),
     path("videos/<int:pk>/", pages.video_page, name="video-page"),
     path("videos/<int:pk>/file", files.video_file, name="video-file"),
+    path("videos/<int:pk>/edit/", pages.edit_video_page, name="video-edit"),
     path("videos/<int:pk>/download/", views.download_video, name="video-download"),
     path("videos/<int:pk>/cancel/", views.cancel_download, name="video-cancel"),
     path("settings/profiles/", profile_pages.profiles, name="profiles"),

@@ -12,7 +12,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from jobs.models import Job
-from videos import media, titles
+from videos import layout, media, titles
 from videos.models.artist import Artist
 from videos.models.profile import Profile
 from videos.models.status import VideoStatus
@@ -180,6 +180,10 @@ class Video(models.Model):
         self.duration = info.get("duration") or self.duration
         self.thumbnail_url = (info.get("thumbnail") or self.thumbnail_url or "")[:2048]
         self.source_id = (info.get("id") or self.source_id)[:200]
+        self.album = self.album or clean_text(info.get("album") or "")[:200]
+        self.genre = self.genre or clean_text(info.get("genre") or "")[:100]
+        year = str(info.get("release_year") or info.get("upload_date") or "")[:4]
+        self.year = self.year or (int(year) if year.isdigit() else None)
         self.metadata = info
 
     def apply_info(self, info: dict[str, Any]) -> None:
@@ -188,6 +192,7 @@ class Video(models.Model):
         # Only these fields, and only those with a value: a download finishing
         # at the same time sets the status, the file and the probed duration.
         filled = ("title", "artist", "duration", "thumbnail_url", "source_id", "metadata")
+        filled += ("album", "genre", "year")
         self.save(update_fields=[f for f in filled if getattr(self, f)] + ["updated_at"])
         # After the commit: inside a job's transaction, touching the other
         # jobs' rows of this video could deadlock with their own transactions.
@@ -195,19 +200,33 @@ class Video(models.Model):
         transaction.on_commit(lambda: Job.objects.relabel(subject, label))
 
     def library_candidates(self, ext: str) -> Iterator[Path]:
-        """``Artist/Artist - Title [id].ext`` under the library; never user-chosen.
+        """Names for the file under the library, by ``MVIDARR_LIBRARY_TEMPLATE``
+        (``videos.layout``); never user-chosen.
 
-        The id is the source's; when another video already owns that name
-        (two sources may reuse an id) -- with any extension, since the NFO
-        beside it is named after it -- our own id is added, then a counter.
+        The ``{id}`` is the source's; when another video already owns that
+        name (two sources may reuse an id) -- with any extension, since the
+        NFO beside it is named after it -- our own id is added, then a
+        counter (after the name when the template has no ``{id}``).
         """
-        artist = safe_name(self.artist_name, "Unknown Artist")
-        title = safe_name(self.title, f"Video {self.pk}")
+        template = settings.LIBRARY_TEMPLATE
         tag = safe_name(self.source_id, str(self.pk), limit=40)
-        ext = safe_name(ext, "mp4", limit=8).lower()
+        values = {
+            "artist": safe_name(self.artist_name, "Unknown Artist"),
+            "title": safe_name(self.title, f"Video {self.pk}"),
+            "year": str(self.year or "Unknown Year"),
+            "album": safe_name(self.album, "Unknown Album"),
+            "genre": safe_name(self.genre, "Unknown Genre"),
+            "ext": safe_name(ext, "mp4", limit=8).lower(),
+        }
         for n in range(MAX_NAME_TRIES):
-            mark = tag if n == 0 else f"{tag}-{self.pk}" if n == 1 else f"{tag}-{self.pk}-{n}"
-            path = (settings.LIBRARY_DIR / artist / f"{artist} - {title} [{mark}].{ext}").resolve()
+            mark = "" if n == 0 else f"-{self.pk}" if n == 1 else f"-{self.pk}-{n}"
+            if "{id}" in template:
+                name = layout.render(template, {**values, "id": tag + mark})
+            else:
+                name = layout.render(template, {**values, "id": ""})
+                if mark:
+                    name = name.with_stem(f"{name.stem} [{mark[1:]}]")
+            path = (settings.LIBRARY_DIR / name).resolve()
             if not path.is_relative_to(settings.LIBRARY_DIR):
                 raise ValueError(f"Refusing a path outside the library: {path}")
             stem = str(path.relative_to(settings.LIBRARY_DIR).with_suffix(""))
@@ -225,6 +244,14 @@ class Video(models.Model):
         """Move a finished download into the library under a free name, never
         replacing a file; its NFO name is reserved with it."""
         return media.place_exclusively(source, self.library_candidates(ext))
+
+    def write_nfo(self, path: Path) -> None:
+        """The NFO beside the file, from what the library knows of the video now."""
+        info = {"album": self.album, "release_year": self.year, "genre": self.genre}
+        info |= {"director": self.director, "thumbnail": self.thumbnail_url}
+        info["description"] = (self.metadata or {}).get("description")
+        found = {"duration": self.duration, **{f: getattr(self, f) for f in TECHNICAL}}
+        media.write_nfo(path, title=self.title, artist=self.artist_name, media=found, info=info)
 
     def mark_downloaded(self, path: Path, size: int, media: dict[str, Any]) -> None:
         """The file is in the library; ``media`` is what ffprobe found (``media.technical``)."""
