@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
@@ -12,12 +11,16 @@ from ninja.pagination import PageNumberPagination, paginate
 from pydantic import StrictInt, field_validator
 
 from jobs.api import JobOut
+from videos.browse import SORTS, browse
 from videos.editing import edit_video
-from videos.models import MAX_ID, Profile, UnknownProfile, Video, clean_text, name_key
+from videos.models import MAX_ID, Profile, UnknownProfile, Video, clean_text
 from videos.tasks import start_bulk_download
 from videos.validation import MAX_URL_LENGTH, BadUrl
 
 router = Router(tags=["videos"])
+# One of these or nothing (422 otherwise).
+STATUS_PATTERN = f"^({'|'.join(Video.Status.values)})?$"
+SORT_PATTERN = f"^({'|'.join(SORTS)})$"
 
 
 class Pages(PageNumberPagination):
@@ -121,24 +124,30 @@ def create_video(request: HttpRequest, data: VideoIn):
 @paginate(Pages, page_size=50)
 def list_videos(
     request: HttpRequest,
-    status: str = "",
-    q: str = "",
-    artist: str = "",
+    status: str = Query("", pattern=STATUS_PATTERN),
+    q: str = Query("", max_length=200),
+    artist: str = Query("", max_length=200),
     artist_id: int | None = Query(None, ge=1, le=MAX_ID),
+    year: int | None = Query(None, ge=1800, le=2200),
+    has_file: bool | None = None,
+    sort: str = Query("added", pattern=SORT_PATTERN),
+    order: str = Query("", pattern="^(reverse)?$"),
 ):
-    """``artist`` is a name (in any case), ``artist_id`` an artist's id."""
-    videos = Video.objects.for_user(request.auth).select_related("artist")
-    if status:
-        videos = videos.filter(status=status)
-    if artist:
-        videos = videos.filter(artist__key=name_key(artist))
-    if artist_id:
-        videos = videos.filter(artist_id=artist_id)
-    if q:
-        videos = videos.filter(
-            Q(title__icontains=q) | Q(artist__name__icontains=q) | Q(url__icontains=q)
-        )
-    return videos
+    """Search (``q``: title or artist name), filter and sort the library.
+    ``artist`` is a name (in any case), ``artist_id`` an artist's id; ``sort``
+    is one of added (newest first), title, artist, year, duration, size, and
+    ``order=reverse`` turns it round."""
+    return browse(
+        Video.objects.for_user(request.auth),
+        q=clean_text(q),
+        status=status,
+        artist=artist,
+        artist_id=artist_id,
+        year=year,
+        has_file=has_file,
+        sort=sort,
+        reverse=order == "reverse",
+    )
 
 
 @router.get("/videos/{int:video_id}", response=VideoOut)

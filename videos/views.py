@@ -13,10 +13,12 @@ from django.views.decorators.http import require_POST
 from jobs import pause
 from jobs.models import Job
 from jobs.views import next_url
+from videos.browse import BrowseForm, browse
 from videos.forms import AddVideoForm
-from videos.models import Video
+from videos.models import Artist, Video
 from videos.tasks import start_bulk_download
 
+PAGE_SIZE = 50
 # The most videos one "Download selected" takes (a page shows 50).
 BULK_LIMIT = 500
 
@@ -54,19 +56,27 @@ def render_row(subject: str, user, page: str) -> str:
 
 @login_required
 def library(request: HttpRequest) -> HttpResponse:
-    videos = Video.objects.for_user(request.user).select_related("artist")
-    status = request.GET.get("status", "")
-    if status in Video.Status.values:
-        videos = videos.filter(status=status)
-    page = Paginator(videos, 50).get_page(request.GET.get("page"))
+    """The user's videos, searched, filtered and sorted (``videos.browse``),
+    50 to a page, as a list or a grid of thumbnails."""
+    form = BrowseForm(request.GET)
+    filters = form.values()
+    videos = browse(Video.objects.for_user(request.user), **filters)
+    page = Paginator(videos, PAGE_SIZE).get_page(request.GET.get("page"))
+    artist = None
+    if filters["artist_id"]:
+        artist = Artist.objects.for_user(request.user).filter(pk=filters["artist_id"]).first()
     return render(
         request,
         "videos/library.html",
         {
             "form": AddVideoForm(),
+            "browse": form,
+            "view": form.layout,
+            "filtered": any(v for k, v in filters.items() if k not in ("sort", "reverse")),
+            "artist": artist,
             "page": page,
             "videos": with_active_jobs(page.object_list),
-            "status": status,
+            "status": filters["status"],
             "statuses": Video.Status.choices,
             "pause": pause.state(),
         },
