@@ -59,6 +59,8 @@ def test_a_download_lands_in_the_library_complete(app, media, path):
     assert "<runtime>1</runtime>" in nfo  # minutes, as Kodi has it: a 6 s clip is not 0
     assert "<durationinseconds>6</durationinseconds>" in nfo and "<width>320</width>" in nfo
     assert not (app.data_dir / "work" / uuid.UUID(job["id"]).hex).exists()
+    log = [entry["message"] for entry in client.get(f"/api/jobs/{job['id']}/log").json()]
+    assert f"Saved to {video['file']}" in log
 
 
 def test_progress_frames_stream_over_the_websocket(app, media):
