@@ -63,6 +63,18 @@ def test_a_download_lands_in_the_library_complete(app, media, path):
     assert f"Saved to {video['file']}" in log
 
 
+def test_a_download_started_by_url_is_named_by_its_title_once_known(app, media):
+    client = app.client("alice")
+    url = media.url(unique("page/clip.html"))
+    started = client.post("/api/jobs", json={"kind": "download_video", "url": url})
+    assert started.status_code == 202, started.text
+    assert started.json()["label"] == url  # nothing else is known yet
+    job = finished(client, started.json()["id"])
+    assert job["status"] == "succeeded", job
+    video = client.get(f"/api/videos/{job['result']['video_id']}").json()
+    assert video["title"].startswith("Test video clip") and job["label"] == video["title"]
+
+
 def test_progress_frames_stream_over_the_websocket(app, media):
     client = app.client("alice")
     video = add_video(client, media.url(unique("media/clip.mp4?rate=150000")))

@@ -48,6 +48,7 @@ class ExtractVideoInfo(Kind):
     name = "extract_video_info"
     queue = "metadata"
     time_limit = 120
+    quiet = True  # each video's page lists it; Activity shows it on request
     child = "videos.ytdlp:extract_info"
     preload = YTDLP
 
