@@ -45,6 +45,9 @@ class Kind:
     waits_for_children: ClassVar[bool] = False
     # Whether a finished job can be redone by "Retry".
     retryable: ClassVar[bool] = True
+    # Bookkeeping that comes with other work (reading a video's metadata): the
+    # Activity page leaves it out unless asked, so that it does not crowd out the rest.
+    quiet: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -111,6 +114,11 @@ def get(name: str) -> Kind:
 def pausable_queues() -> set[str]:
     """The queues that "Pause downloads" holds."""
     return {kind.queue for kind in KINDS.values() if kind.pausable}
+
+
+def quiet_kinds() -> list[str]:
+    """The kinds the Activity page leaves out unless asked."""
+    return sorted(name for name, kind in KINDS.items() if kind.quiet)
 
 
 def startable() -> list[str]:

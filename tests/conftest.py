@@ -5,6 +5,7 @@ import logging
 
 import pytest
 
+from tests.browserkit import browser, console, page  # noqa: F401 (shared fixtures)
 from tests.live import PASSWORD, LiveApp
 from tests.media import MediaServer
 

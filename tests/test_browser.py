@@ -15,12 +15,9 @@ expect = playwright_api.expect
 
 from tests.apikit import finished, probe, unique  # noqa: E402
 from tests.browserkit import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
     WATCH_PROGRESS,
     add_from_library,
     assert_not_reloaded,
-    csp_violations,
     log_in,
     mark_page,
     seen_progress,
@@ -29,26 +26,9 @@ from tests.browserkit import (  # noqa: E402
     watch_progress,
 )
 
+# The browser, console and page fixtures are tests.browserkit's (see conftest.py):
+# a console error (a blocked script, a failed load, an htmx error) fails a test.
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, embedded_app):
-    context = browser.new_context(base_url=embedded_app.base_url)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    blocked = csp_violations(page)
-    yield page
-    context.close()
-    assert blocked == []
 
 
 def test_a_download_from_the_library_shows_live_progress_to_the_end(page, media):
@@ -123,7 +103,8 @@ def test_cancelling_from_the_activity_page_moves_the_job_to_recent(page, media, 
     assert client.get(f"/api/jobs/{job_id}").json()["status"] == "cancelled"
 
 
-def test_a_refused_url_shows_its_error_in_the_form_without_a_reload(page, media):
+def test_a_refused_url_shows_its_error_in_the_form_without_a_reload(page, media, console):
+    console.allow(r"status of 422")  # the refused form comes back as 422 on purpose
     log_in(page)
     mark_page(page)
     form = page.locator("#add-form")

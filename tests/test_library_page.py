@@ -194,7 +194,7 @@ def test_download_and_cancel_buttons_work_on_your_own_video(client, users):
     video.refresh_from_db()
     assert job.status == "cancelled" and video.status == "wanted"
     row = response.content.decode()
-    assert "Wanted" in row and f'action="/videos/{video.pk}/download/"' in row
+    assert ">Cancelled<" in row and f'action="/videos/{video.pk}/download/"' in row
 
     assert client.post(f"/videos/{video.pk}/download/")["Location"] == "/"
 

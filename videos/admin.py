@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
 
 from videos.models import Artist, Profile, Video
 from videos.validation import BadUrl, check_url
@@ -25,12 +26,17 @@ class VideoAdminForm(forms.ModelForm):
 @admin.register(Video)
 class VideoAdmin(admin.ModelAdmin):
     form = VideoAdminForm
-    list_display = ("title", "artist", "status", "profile", "file_size", "owner", "created_at")
+    list_display = ("title", "artist", "status", "profile", "size", "owner", "created_at")
     list_filter = ("status", "profile")
     list_select_related = ("artist", "profile", "owner")
     search_fields = ("title", "artist__name", "url", "file")
     autocomplete_fields = ("artist",)
-    readonly_fields = ("file", "file_size", "metadata", "created_at", "updated_at")
+    readonly_fields = ("file", "size", "metadata", "created_at", "updated_at")
+    exclude = ("file_size",)
+
+    @admin.display(description="file size", ordering="file_size")
+    def size(self, video: Video) -> str | None:
+        return None if video.file_size is None else filesizeformat(video.file_size)
 
 
 @admin.register(Artist)

@@ -12,7 +12,7 @@ from jobs.models import Job
 from videos.editing import EDITABLE, edit_video
 from videos.files import library_file
 from videos.forms import EditVideoForm
-from videos.views import get_video_for_user
+from videos.views import get_video_for_user, with_active_jobs
 
 # Jobs listed on the page, newest first (History has them all).
 JOB_LIMIT = 50
@@ -26,7 +26,7 @@ def video_page(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(subject=video.subject)
         .order_by("-created_at")[:JOB_LIMIT]
     )
-    video.job = next((job for job in jobs if job.is_active), None)
+    with_active_jobs([video])
     context = {
         "video": video,
         "jobs": jobs,

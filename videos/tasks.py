@@ -50,6 +50,7 @@ class ExtractVideoInfo(Kind):
     name = "extract_video_info"
     queue = "metadata"
     time_limit = 120
+    quiet = True  # each video's page lists it; Activity shows it on request
     child = "videos.ytdlp:extract_info"
     preload = YTDLP
 
@@ -128,6 +129,7 @@ class DownloadVideo(Kind):
         video.apply_info(stored["info"])
         target = Path(stored["path"])
         video.mark_downloaded(target, target.stat().st_size, stored["media"])
+        job.log("info", f"Saved to {video.file}")
         return {"video_id": video.pk, "file": video.file, "file_size": video.file_size}
 
     def discard(self, job: Job, stored: dict[str, Any]) -> None:

@@ -28,7 +28,9 @@ def get_video_for_user(request: HttpRequest, pk: int) -> Video:
 
 
 def with_active_jobs(videos) -> list[Video]:
-    """Attach each video's active job (one query for the whole page)."""
+    """Attach each video's active job, whether that job is held by a pause
+    (``job.held``) and whether an idle video's last download was cancelled
+    (``download_cancelled``): a query or three for the whole page."""
     videos = list(videos)
     jobs = (
         Job.objects.active().filter(subject__in=[v.subject for v in videos]).order_by("created_at")
@@ -36,6 +38,8 @@ def with_active_jobs(videos) -> list[Video]:
     by_subject = {job.subject: job for job in jobs}
     for video in videos:
         video.job = by_subject.get(video.subject)
+    pause.mark_held(by_subject.values())
+    Video.note_cancelled([video for video in videos if video.job is None])
     return videos
 
 

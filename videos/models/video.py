@@ -21,6 +21,7 @@ from videos.validation import check_url
 
 # The technical metadata a downloaded file gets from ffprobe, beside duration.
 TECHNICAL = ("width", "height", "video_codec", "audio_codec", "container")
+DOWNLOAD_KIND = "download_video"
 MAX_NAME_TRIES = 20
 
 
@@ -110,6 +111,10 @@ class Video(models.Model):
 
     objects = VideoQuerySet.as_manager()
 
+    # For the pages (``note_cancelled``): the video waits because its last
+    # download was cancelled. It stays ``wanted``; the pages say "Cancelled".
+    download_cancelled = False
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["owner", "url"], name="one_video_per_url")]
@@ -144,6 +149,21 @@ class Video(models.Model):
         artist = self.artist_name
         return (f"{artist} - {self.display_title}" if artist else self.display_title)[:300]
 
+    @staticmethod
+    def note_cancelled(videos: list[Video]) -> None:
+        """Set ``download_cancelled`` on the wanted videos among these whose
+        newest download job was cancelled, in one query."""
+        wanted = {video.subject: video for video in videos if video.status == Video.Status.WANTED}
+        if not wanted:
+            return
+        newest = dict(
+            Job.objects.filter(subject__in=wanted, kind=DOWNLOAD_KIND)
+            .order_by("created_at")
+            .values_list("subject", "status")
+        )
+        for subject, video in wanted.items():
+            video.download_cancelled = newest.get(subject) == Job.Status.CANCELLED
+
     def active_job(self) -> Job | None:
         return Job.objects.active().filter(subject=self.subject).order_by("-created_at").first()
 
@@ -162,7 +182,7 @@ class Video(models.Model):
     def request_download(self, user) -> tuple[Job, bool]:
         """Queue a download, or return the one already queued or running."""
         return Job.submit(
-            "download_video",
+            DOWNLOAD_KIND,
             user,
             subject=self.subject,
             params={"video_id": self.pk},
@@ -187,7 +207,7 @@ class Video(models.Model):
         self.metadata = info
 
     def apply_info(self, info: dict[str, Any]) -> None:
-        """``fill_from`` and save, and name the video's active jobs anew."""
+        """``fill_from`` and save, and name the video's jobs anew."""
         self.fill_from(info)
         # Only these fields, and only those with a value: a download finishing
         # at the same time sets the status, the file and the probed duration.
