@@ -292,8 +292,8 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
         )
 
     def on_postprocess(d: dict[str, Any]) -> None:
-        if d["status"] == "started":
-            reporter.progress(stage="processing", force=True)
+        if d["status"] == "started":  # yt-dlp's own steps (merging…) tell no percent
+            reporter.progress(stage="processing", percent=None, speed=None, eta=None, force=True)
             reporter.log("info", f"Post-processing: {d.get('postprocessor', '?')}")
 
     options = {
