@@ -180,3 +180,27 @@ def test_editing_a_downloaded_video_renames_it_on_disk(embedded_app, media):
     library = Path(embedded_app.data_dir) / "library"
     assert "After" in after and (library / after).is_file() and not (library / before).exists()
     assert (library / after).with_suffix(".nfo").is_file()
+
+
+def test_renaming_an_artist_renames_its_files_as_one_job(api, users, media):
+    first = filed_video(users["alice"], artist="Old Name", title="One")
+    second = filed_video(users["alice"], artist="Old Name", title="Two")
+    Video.objects.create(owner=users["alice"], url="https://example.com/none",
+                         artist=first.artist)  # fmt: skip
+    response = api("patch", f"/artists/{first.artist_id}", body={"name": "New Name"})
+    assert response.status_code == 200, response.content
+    parent = Job.objects.get(pk=response.json()["job_id"])
+    children = list(parent.children.all())
+    assert parent.kind == "bulk_rename_videos" and len(children) == 2
+    for child in children:
+        run_rename(child)
+    files = sorted(Video.objects.exclude(file="").values_list("file", flat=True))
+    assert files == [
+        f"New Name/New Name - One [{first.source_id}].mp4",
+        f"New Name/New Name - Two [{second.source_id}].mp4",
+    ]
+    assert not (
+        settings.LIBRARY_DIR / "Old Name" / f"Old Name - One [{first.source_id}].mp4"
+    ).exists()
+    same = api("patch", f"/artists/{first.artist_id}", body={"monitored": True})
+    assert same.json()["job_id"] is None

@@ -17,6 +17,7 @@ from ninja.pagination import paginate
 from pydantic import field_validator
 
 from videos.api import Pages
+from videos.editing import rename_files
 from videos.models import MAX_ID, Artist, clean_text, name_key
 
 router = Router(tags=["artists"])
@@ -108,6 +109,7 @@ class ArtistOut(Schema):
     owner_id: int
     video_count: int | None
     created_at: datetime
+    job_id: str | None = None  # after a rename: the job renaming its files
 
     @staticmethod
     def resolve_image(obj: Artist | dict) -> str | None:
@@ -157,10 +159,11 @@ def get_artist(request: HttpRequest, artist_id: int):
 
 @router.patch("/artists/{int:artist_id}", response=ArtistOut)
 def update_artist(request: HttpRequest, artist_id: int, data: ArtistPatch):
-    """Change an artist. A new name applies to the files its videos get from
-    now on; files already in the library keep theirs. ``imvdb_id: null``
-    clears it; an empty ``sort_name`` is made from the name again."""
+    """Change an artist. A new name renames its videos' files too, as one
+    job (``job_id``). ``imvdb_id: null`` clears it; an empty ``sort_name`` is
+    made from the name again."""
     artist = get_artist_for_user(request, artist_id)
+    old_name = artist.name
     changes = data.dict(exclude_unset=True)
     for field in ("name", "sort_name", "monitored", "auto_download", "image"):
         if changes.get(field) is not None:
@@ -168,4 +171,8 @@ def update_artist(request: HttpRequest, artist_id: int, data: ArtistPatch):
     if "imvdb_id" in changes:
         artist.imvdb_id = changes["imvdb_id"]
     _save(artist)
-    return artist.to_dict()
+    renaming = None
+    if artist.name != old_name:  # its files follow the new name
+        videos = list(artist.videos.exclude(file="").select_related("artist"))
+        renaming = rename_files(request.auth, videos, f"Rename the files of {artist.name}")
+    return {**artist.to_dict(), "job_id": str(renaming.pk) if renaming else None}

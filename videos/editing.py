@@ -18,7 +18,7 @@ from django.db import transaction
 
 from jobs.child import WorkError
 from jobs.kinds import Kind
-from jobs.models import Job
+from jobs.models import ChildSpec, Job
 from videos import media
 from videos.models import Artist, Video
 
@@ -103,3 +103,28 @@ class RenameVideo(Kind):
                 old.unlink(missing_ok=True)
             job.log("info", f"Renamed to {target.relative_to(settings.LIBRARY_DIR)}")
         return {"video_id": video.pk, "file": str(target.relative_to(settings.LIBRARY_DIR))}
+
+
+class BulkRenameVideos(Kind):
+    """Created already waiting by ``rename_files``; never sent."""
+
+    name = "bulk_rename_videos"
+    waits_for_children = True
+    retryable = False  # its children are what can be retried
+
+    def cancelled_many(self, jobs: list[Job]) -> None:
+        pass
+
+
+def rename_files(user, videos: list[Video], label: str) -> Job | None:
+    """One parent job renaming the files of those ``videos`` that have one
+    (after an artist's new name, or a bulk edit); None when none has."""
+    filed = [video for video in videos if video.file]
+    if not filed:
+        return None
+    specs = [ChildSpec(v.subject, {"video_id": v.pk}, f"Rename {v.label}"[:300]) for v in filed]
+    with transaction.atomic():
+        parent = Job.start_parent(BulkRenameVideos.name, user, label=label[:300])
+        parent.add_children(RenameVideo.name, specs)
+    parent.wait_for_children()
+    return parent
