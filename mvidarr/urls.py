@@ -13,4 +13,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("jobs.urls")),
     path("", include("videos.urls")),
+    path("", include("integrations.urls")),
 ]
