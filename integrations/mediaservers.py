@@ -115,8 +115,8 @@ def refresh(server: Server, paths: list[str]) -> str:
     done = []
     for title, key, held in _plex_sections(server, paths):
         folder = os.path.commonpath([str(PurePosixPath(path).parent) for path in held])
-        refresh = f"/library/sections/{quote(key, safe='')}/refresh"
-        server.request("GET", refresh, params={"path": folder})
+        endpoint = f"/library/sections/{quote(key, safe='')}/refresh"
+        server.request("GET", endpoint, params={"path": folder})
         done.append(f"{title} ({folder})")
     if not done:
         raise ServerError(_no_section(paths[0]), False)
