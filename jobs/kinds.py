@@ -9,6 +9,7 @@ Dramatiq wiring all read the registry, never the other way round.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -105,6 +106,11 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {}
+
+# Called with every job that failed for good (after its last attempt),
+# whatever its kind, once the failure is committed. Other apps add theirs
+# (notifications); the job system knows nothing of them.
+FAILURE_LISTENERS: list[Callable[[Job], None]] = []
 
 
 def get(name: str) -> Kind:

@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("jobs.urls")),
     path("", include("videos.urls")),
+    path("", include("integrations.urls")),
 ]

@@ -109,14 +109,14 @@ def test_the_library_template_decides_the_layout(users, media, settings):
 @pytest.mark.parametrize(
     "template, message",
     [
-        ("../{title}.{ext}", "relative path inside the library"),
-        ("/abs/{title}.{ext}", "relative path inside the library"),
+        ("../{title}.{ext}", "must be a relative path"),
+        ("/abs/{title}.{ext}", "must be a relative path"),
         ("{artist}/{title}.mp4", "must end with .{ext}"),
-        ("{artist}/{nope}.{ext}", "{nope} is not one of"),
-        ("{artist}/{title!r}.{ext}", "takes no format"),
-        ("{artist}/{title.__class__}.{ext}", "is not one of"),
-        ("{artist}/{title", "not a valid template"),
-        ("{artist}/fixed.{ext}", "needs a field"),
+        ("{artist}/{nope}.{ext}", "{nope} is not a placeholder"),
+        ("{artist}/{title!r}.{ext}", "without a conversion"),
+        ("{artist}/{title.__class__}.{ext}", "is not a placeholder"),
+        ("{artist}/{title", "stray brace"),
+        ("{artist}/fixed.{ext}", "must name the video"),
     ],
 )
 def test_a_bad_library_template_stops_the_start(template, message):

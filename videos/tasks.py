@@ -12,10 +12,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 
+from integrations import events
 from jobs import pause
 from jobs.child import WorkError
 from jobs.kinds import Kind, Refused
 from jobs.models import ChildSpec, Job
+from mvidarr import config
 from videos import media
 from videos.models import Artist, Profile, UnknownProfile, Video, download_settings, name_key
 from videos.netguard import policy_params
@@ -89,7 +91,8 @@ class DownloadVideo(Kind):
         Video.objects.filter(pk=job.params["video_id"]).mark_downloading()
 
     def prepare(self, job: Job) -> dict[str, Any]:
-        media.check_free_space(settings.LIBRARY_DIR, settings.WORK_DIR, need=settings.MIN_FREE_MB)
+        min_free_mb = config.get("MIN_FREE_MB")
+        media.check_free_space(settings.LIBRARY_DIR, settings.WORK_DIR, need=min_free_mb)
         video = Video.objects.select_related("profile").get(pk=job.params["video_id"])
         profile = download_settings(video.profile)
         job.log("info", f"Profile: {profile['name']}", defer=True)
@@ -99,7 +102,7 @@ class DownloadVideo(Kind):
             "ffmpeg": media.ffmpeg_path(),
             "network_policy": policy_params(),
             "max_filesize": settings.MAX_FILESIZE_MB * 1024 * 1024 or None,
-            "min_free_mb": settings.MIN_FREE_MB,
+            "min_free_mb": min_free_mb,
             "ffmpeg_preset": settings.FFMPEG_PRESET,
             "tags": {"title": video.title, "artist": video.artist_name},
         }
@@ -130,6 +133,9 @@ class DownloadVideo(Kind):
         target = Path(stored["path"])
         video.mark_downloaded(target, target.stat().st_size, stored["media"])
         job.log("info", f"Saved to {video.file}")
+        label = video.label
+        # Notifications and media servers hear of it once it is committed.
+        transaction.on_commit(lambda: events.video_downloaded(label, stored["path"]))
         return {"video_id": video.pk, "file": video.file, "file_size": video.file_size}
 
     def discard(self, job: Job, stored: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from jobs.models import Job
+from mvidarr import config
 from videos import layout, media, titles
 from videos.models.artist import Artist
 from videos.models.profile import Profile
@@ -228,7 +229,7 @@ class Video(models.Model):
         NFO beside it is named after it -- our own id is added, then a
         counter (after the name when the template has no ``{id}``).
         """
-        template = settings.LIBRARY_TEMPLATE
+        template = config.get("LIBRARY_TEMPLATE")
         tag = safe_name(self.source_id, str(self.pk), limit=40)
         values = {
             "artist": safe_name(self.artist_name, "Unknown Artist"),
