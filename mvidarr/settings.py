@@ -80,6 +80,36 @@ for _dir in (DATA_DIR, LIBRARY_DIR, WORK_DIR):
     _dir.mkdir(parents=True, exist_ok=True)
 
 
+def envmode(name: str, default: int) -> int:
+    """A file mode in octal ("0640"): read and write for the owner, at most
+    read and write for others, never execute."""
+    raw = envstr(name)
+    if raw == "":
+        return default
+    try:
+        mode = int(raw, 8)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be an octal file mode like 0640, not {raw!r}"
+        ) from None
+    if mode & ~0o666 or mode & 0o600 != 0o600:
+        raise ImproperlyConfigured(
+            f"{name} must give the owner read and write and nobody execute "
+            f"(0600 to 0666), not {raw}"
+        )
+    return mode
+
+
+# The library's files and folders: private by default, like the data dir.
+# A media server running as another user (Jellyfin, Plex) needs e.g. 0640
+# (with a shared group) or 0644, and the library outside the data dir.
+LIBRARY_FILE_MODE = envmode("MVIDARR_LIBRARY_FILE_MODE", 0o600)
+LIBRARY_DIR_MODE = LIBRARY_FILE_MODE | (LIBRARY_FILE_MODE & 0o444) >> 2
+if LIBRARY_FILE_MODE != 0o600:
+    with contextlib.suppress(PermissionError):
+        LIBRARY_DIR.chmod(LIBRARY_DIR_MODE)
+
+
 def _make_private(data_dir: Path) -> None:
     """Tighten a data dir made before the umask above (0755, files 0644)."""
     with contextlib.suppress(PermissionError):

@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.apikit import add_video, finished, unique
-from tests.live import REPO
+from tests.live import REPO, LiveApp, load_settings
 
 
 def manage(data_dir: Path, *args: str) -> None:
@@ -61,3 +63,28 @@ def test_a_running_app_keeps_its_database_and_library_files_private(embedded_app
     assert list((data_dir / "library" / "Private").glob("*.mp4"))
     # The test harness writes the processes' logs there itself.
     assert loose_modes(data_dir, skip=lambda p: p.suffix == ".log") == []
+
+
+def test_a_shared_library_gives_media_servers_read_access(media, tmp_path):
+    """With MVIDARR_LIBRARY_FILE_MODE=0644 and the library outside the data
+    dir, what lands there is readable by others; the data dir stays private."""
+    library = tmp_path / "shared library"
+    env = {"MVIDARR_LIBRARY_DIR": str(library), "MVIDARR_LIBRARY_FILE_MODE": "0644"}
+    with LiveApp("embedded", extra_env=env) as app:
+        client = app.client()
+        video = add_video(client, media.url(unique("media/clip.mp4")), artist="Shared", title="S")
+        finished(client, video["job_id"])
+        job = finished(client, client.post(f"/api/videos/{video['id']}/download").json()["job_id"])
+        assert job["status"] == "succeeded", job
+        file = library / job["result"]["file"]
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (file, file.with_suffix(".nfo"))}
+        assert set(modes.values()) == {0o644}, modes
+        assert stat.S_IMODE(file.parent.stat().st_mode) == 0o755
+        assert stat.S_IMODE(library.stat().st_mode) == 0o755
+        assert not loose_modes(app.data_dir, skip=lambda p: p.suffix == ".log")
+
+
+@pytest.mark.parametrize("mode", ["0755", "0444", "777", "rw-r--r--", "-644", "1644"])
+def test_a_library_mode_that_is_not_a_safe_file_mode_stops_the_start(mode):
+    result = load_settings(MVIDARR_LIBRARY_FILE_MODE=mode)
+    assert result.returncode != 0 and "MVIDARR_LIBRARY_FILE_MODE" in result.stderr

@@ -15,6 +15,8 @@ from functools import cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from django.conf import settings
+
 from jobs.child import Reporter, WorkError
 from videos.validation import BadUrl, check_url
 
@@ -111,6 +113,21 @@ def technical(found: dict, ext: str) -> dict:
     }
 
 
+def share(path: Path) -> None:
+    """Give a file in the library the library's mode (``MVIDARR_LIBRARY_FILE_MODE``)."""
+    if settings.LIBRARY_FILE_MODE != 0o600:
+        os.chmod(path, settings.LIBRARY_FILE_MODE)
+
+
+def library_folder(folder: Path) -> None:
+    """Make ``folder`` (and its parents) in the library, with the library's mode."""
+    missing = [f for f in (folder, *folder.parents) if not f.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    if settings.LIBRARY_FILE_MODE != 0o600:
+        for made in missing:
+            os.chmod(made, settings.LIBRARY_DIR_MODE)
+
+
 def place_exclusively(source: Path, candidates: Iterable[Path], keep_source: bool = False) -> Path:
     """Move ``source`` (or, with ``keep_source``, copy it: a hard link where
     it can) to the first candidate whose name, and NFO name, are free on disk,
@@ -118,12 +135,13 @@ def place_exclusively(source: Path, candidates: Iterable[Path], keep_source: boo
     video is linked (``link`` fails if the name exists), so two jobs racing
     for one name cannot both get it."""
     for target in candidates:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        library_folder(target.parent)
         nfo = target.with_suffix(".nfo")
         try:
             os.close(os.open(nfo, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
             continue
+        share(nfo)
         try:
             _link_or_copy(source, target)
         except FileExistsError:
@@ -136,6 +154,7 @@ def place_exclusively(source: Path, candidates: Iterable[Path], keep_source: boo
             raise
         if not keep_source:
             source.unlink()
+        share(target)
         return target
     raise WorkError("No free file name in the library for this video", "name_taken")
 
