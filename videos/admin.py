@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
 from videos.models import Profile, Video
+from videos.thumbnails import start_regenerating
 from videos.validation import BadUrl, check_url
 
 
@@ -27,7 +30,25 @@ class VideoAdmin(admin.ModelAdmin):
     list_display = ("title", "artist", "status", "profile", "file_size", "owner", "created_at")
     list_filter = ("status", "profile")
     search_fields = ("title", "artist", "url", "file")
-    readonly_fields = ("file", "file_size", "metadata", "created_at", "updated_at")
+    readonly_fields = (
+        "file",
+        "file_size",
+        "metadata",
+        "thumbnail_sizes",
+        "thumbnails_version",
+        "created_at",
+        "updated_at",
+    )
+    actions = ["regenerate_thumbnails"]
+
+    @admin.action(description="Regenerate thumbnails")
+    def regenerate_thumbnails(self, request, queryset) -> None:
+        """One parent job with a child per selected video that has a picture."""
+        parent = start_regenerating(request.user, list(queryset))
+        count = parent.children_counts()["total"]
+        url = reverse("job-detail", args=[parent.pk])
+        text = 'Making the thumbnails of {} video(s): <a href="{}">follow the batch</a>.'
+        self.message_user(request, format_html(text, count, url))
 
 
 @admin.register(Profile)

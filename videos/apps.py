@@ -7,6 +7,7 @@ class VideosConfig(AppConfig):
     def ready(self) -> None:
         # Kinds and renderers need the models, so not before the registry is ready.
         import videos.tasks  # noqa: F401  (declares the job kinds)
+        import videos.thumbnails  # noqa: F401  (declares the thumbnail kinds)
         from jobs.consumers import SUBJECT_RENDERERS
         from videos.views import render_row
 

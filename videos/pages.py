@@ -8,7 +8,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from jobs.models import Job
-from videos.files import library_file
 from videos.views import get_video_for_user
 
 # Jobs listed on the page, newest first (History has them all).
@@ -27,7 +26,7 @@ def video_page(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "video": video,
         "jobs": jobs,
-        "playable": library_file(video) is not None,
+        "playable": video.library_file() is not None,
         "viewer": request.user,
     }
     return render(request, "videos/video.html", context)

@@ -125,6 +125,8 @@ class DownloadVideo(Kind):
         video.apply_info(stored["info"])
         target = Path(stored["path"])
         video.mark_downloaded(target, target.stat().st_size, stored["media"])
+        if video.has_picture_source:  # a job of its own kind: it never waits for this one
+            video.request_thumbnails(job.owner)
         return {"video_id": video.pk, "file": video.file, "file_size": video.file_size}
 
     def discard(self, job: Job, stored: dict[str, Any]) -> None:
