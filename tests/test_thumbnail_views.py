@@ -12,6 +12,7 @@ from PIL import Image
 from jobs.models import Job
 from tests.pagekit import HTMX, row_html, video_of
 from videos.thumbnails import stage
+from videos.views import render_row
 
 
 @pytest.fixture
@@ -133,7 +134,7 @@ def test_the_library_button_regenerates_the_videos_that_have_a_picture(client, u
     }
     assert parent.children_counts()["total"] == 2
     nothing = client.post("/videos/bulk/thumbnails/", {"video": [str(wanted.pk)]}, headers=HTMX)
-    assert "None of the selected videos has a picture" in nothing.content.decode()
+    assert "No thumbnails to make" in nothing.content.decode()
     empty = client.post("/videos/bulk/thumbnails/", {}, headers=HTMX)
     assert "Select at least one video first." in empty.content.decode()
     client.force_login(users["bob"])
@@ -165,3 +166,13 @@ def test_a_failed_staging_leaves_no_temporary_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         stage(places, "tag")
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["320.jpg", "a"]
+
+
+def test_a_live_library_row_brings_the_new_thumbnail(users, thumbs):
+    video = video_of(users["alice"])
+    fragment = render_row(video.subject, users["alice"], "library")
+    assert f'id="video-{video.pk}-thumb"' in fragment and "placeholder" in fragment
+    with_thumbnails(video)
+    fragment = render_row(video.subject, users["alice"], "library")
+    thumb = fragment[fragment.index(f'id="video-{video.pk}-thumb"') :]
+    assert thumb.index('hx-swap-oob="true"') < thumb.index(f'src="{video.thumbnails["320"]}"')

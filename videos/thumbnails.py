@@ -147,7 +147,7 @@ def start_regenerating(user, videos: list[Video]) -> Job:
         parent = Job.start_parent(
             RegenerateThumbnails.name, user, label=f"Thumbnails of {len(videos)} videos"
         )
-        specs = [ChildSpec(v.subject, {"video_id": v.pk}, v.thumbnails_label) for v in able]
+        specs = [ChildSpec(v.subject, {"video_id": v.pk}, v.label) for v in able]
         created = parent.add_children(MakeThumbnails.name, specs)
         parent.log(
             "info",

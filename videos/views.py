@@ -196,7 +196,10 @@ def bulk_thumbnails(request: HttpRequest) -> HttpResponse:
             reverse("job-detail", args=[parent.pk]),
         )
     else:
-        text = "None of the selected videos has a picture or a file to make thumbnails from."
+        text = (
+            "No thumbnails to make: the selected videos have no picture or file to start "
+            "from, or theirs are being made already."
+        )
     return _bulk_done(request, videos, text)
 
 

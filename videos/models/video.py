@@ -161,13 +161,9 @@ class Video(models.Model):
             user,
             subject=self.subject,
             params={"video_id": self.pk},
-            label=self.thumbnails_label,
+            label=self.label,
         )
         return job
-
-    @property
-    def thumbnails_label(self) -> str:
-        return f"Thumbnails: {self.label}"[:300]
 
     def thumbnail_file(self, key: str | int) -> Path:
         """Where the thumbnail of size ``key`` is kept (``videos.thumbnails``)."""
