@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import warnings
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 from urllib import request
@@ -27,7 +27,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from jobs.child import Reporter, WorkError
 from videos import media, netguard
 
-# The widths made, each a key of ``Video.thumbnails``; a narrower source gives
+# The widths made, each a key of ``Video.thumbnail_sizes``; a narrower source gives
 # its own width for the larger keys (never upscaled).
 THUMB_WIDTHS = (320, 640, 1280)
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -84,11 +84,12 @@ def fetch(url: str, params: dict[str, Any], reporter: Reporter) -> bytes:
             e.code, "server_error" if transient else "http_error"
         )
         raise WorkError(f"The thumbnail {shown} answered HTTP {e.code}", code, transient) from None
-    except (URLError, OSError) as e:
+    except (URLError, OSError, HTTPException, ValueError) as e:
         if guard.refused:
             raise WorkError(guard.refused[0], "refused_address") from None
         reason = e.reason if isinstance(e, URLError) else e
-        transient = isinstance(reason, (OSError, socket.timeout))
+        # Connections reset, timeouts, bodies cut short may pass; a bad URL will not.
+        transient = isinstance(reason, (OSError, HTTPException))
         code = "network" if transient else "http_error"
         raise WorkError(
             f"Could not fetch the thumbnail {shown}: {reason}", code, transient
