@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.apikit import add_video, finished, unique, wait_for
+from tests.apikit import add_video, finished, thumbnail_job, unique
 from tests.live import LiveApp, load_settings
 from tests.media import MediaServer
 from videos.netguard import Policy, embedded_ipv4, parse_networks, refusal
@@ -164,10 +164,6 @@ def test_it_refuses_a_thumbnail_on_an_internal_address(guarded_app, public, inte
     job = download(client, public.url(unique(f"page/clip.html?thumb={thumb}")))
     assert job["status"] == "succeeded", job  # the video itself is on the allowed host
 
-    def thumbnail_job():
-        jobs = client.get("/api/jobs", params={"kind": "make_thumbnails"}).json()
-        return next((j for j in jobs if j["subject"] == f"video:{job['result']['video_id']}"), None)
-
-    assert_refused_for_good(finished(client, wait_for(thumbnail_job)["id"]), internal)
+    assert_refused_for_good(thumbnail_job(client, job["result"]["video_id"]), internal)
     video = client.get(f"/api/videos/{job['result']['video_id']}").json()
     assert video["thumbnails"] == {}

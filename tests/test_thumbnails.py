@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from tests.apikit import finished, submit_download, unique, wait_for, web_session
+from tests.apikit import finished, submit_download, thumbnail_job, unique, web_session
 from tests.live import LiveApp
 
 SIZES = {"320": 320, "640": 640, "1280": 1280}
@@ -30,16 +30,6 @@ def app():
 def page_with_thumb(media, thumb: str, video: str = "clip") -> str:
     """A page whose video yt-dlp finds, naming ``thumb`` as its picture."""
     return media.url(unique(f"page/{video}.html?thumb={quote(thumb, safe='')}"))
-
-
-def thumbnail_job(client, video_id: int) -> dict:
-    """The video's thumbnail job, once it has finished."""
-
-    def listed():
-        jobs = client.get("/api/jobs", params={"kind": "make_thumbnails"}).json()
-        return next((j for j in jobs if j["subject"] == f"video:{video_id}"), None)
-
-    return finished(client, wait_for(listed)["id"])
 
 
 def downloaded(client, url: str) -> tuple[dict, dict]:
@@ -80,6 +70,13 @@ def test_a_download_ends_with_three_sizes_and_a_thumb_beside_the_file(app, media
     assert Image.open(BytesIO(response.content)).size == (640, 360)
     assert web_session(app, "bob").get(video["thumbnails"]["640"]).status_code == 404
     assert not leftovers(app)
+
+
+def test_scaled_mode_makes_them_in_its_worker_process(redis_app, media):
+    video, job = downloaded(redis_app.client("bob"), media.url(unique("media/clip.mp4")))
+    assert job["status"] == "succeeded" and job["result"]["from"] == "frame", job
+    assert set(video["thumbnails"]) == set(SIZES)
+    assert widths(redis_app.data_dir / "thumbs" / str(video["id"]))["1280"] == (320, 240)
 
 
 def test_a_video_whose_source_has_no_picture_gets_a_frame_at_ten_percent(app, media):
