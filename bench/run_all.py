@@ -2,7 +2,11 @@
 markdown table of the figures against the targets.
 
     .venv/bin/python -m bench [--mode embedded|redis|both] [--repeat 2] [--json FILE]
-        [--throughput] [--throughput-jobs 2000]
+        [--throughput] [--throughput-jobs 2000] [--thumbnails] [--thumbnail-jobs 1000]
+
+``--thumbnails`` adds ``bench.thumbnails`` (``--thumbnail-jobs`` thumbnail jobs
+at ``MVIDARR_IMAGE_CONCURRENCY`` 1, 2 and 4, from pictures and from frames;
+embedded mode only), after the rest; ``--only thumbnails`` runs it alone.
 
 ``--throughput`` adds ``bench.throughput`` (no-op ``ping`` jobs) once per
 mode, after the other benchmarks: through the API in both modes, and in Redis
@@ -16,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-from bench import progress, submit, throughput
+from bench import progress, submit, throughput, thumbnails
 from bench.common import machine, modes_of, parse_args, write_json
 
 TARGETS = {"submit_p99": 30.0, "progress_p99": 25.0, "queued_to_running": 150.0}
@@ -172,17 +176,19 @@ def main(argv: list[str] | None = None) -> None:
         **{
             "--repeat": {"type": int, "default": 1, "help": "runs per mode (the machine is noisy)"},
             "--only": {
-                "choices": ["submit", "progress", "throughput"],
+                "choices": ["submit", "progress", "throughput", "thumbnails"],
                 "help": "run one benchmark only",
             },
             "--throughput": {"action": "store_true", "help": "also run bench.throughput"},
             "--throughput-jobs": {"type": int, "default": 2000},
+            "--thumbnails": {"action": "store_true", "help": "also run bench.thumbnails"},
+            "--thumbnail-jobs": {"type": int, "default": 1000},
         },
     )
     info = machine()
     print(f"machine: {info}", flush=True)
     runs: list[dict[str, Any]] = []
-    repeat = 0 if args.only == "throughput" else args.repeat
+    repeat = 0 if args.only in ("throughput", "thumbnails") else args.repeat
     for n in range(1, repeat + 1):
         for mode in modes_of(args.mode):
             entry: dict[str, Any] = {"mode": mode, "run": n}
@@ -216,12 +222,29 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 tp.append(result)
                 print(throughput.report(result), f"\n  ({time.monotonic() - t0:.0f} s)", flush=True)
-    out = table(runs) if runs and args.only != "throughput" else ""
+    thumbs: list[dict[str, Any]] = []
+    if args.thumbnails or args.only == "thumbnails":
+        for source in ("picture", "frame"):
+            for concurrency in (1, 2, 4):
+                t0 = time.monotonic()
+                try:
+                    result = thumbnails.run(args.thumbnail_jobs, concurrency, source, 900.0)
+                except Exception as e:  # noqa: BLE001 - keep the other figures
+                    print(f"thumbnails [{source} ×{concurrency}] failed: {type(e).__name__}: {e}")
+                    continue
+                thumbs.append(result)
+                print(thumbnails.report(result), f"\n  ({time.monotonic() - t0:.0f} s)", flush=True)
+    out = table(runs) if runs and args.only not in ("throughput", "thumbnails") else ""
     if tp:
         out = (out + "\n\n" if out else "") + throughput.table(tp)
+    if thumbs:
+        out = (out + "\n\n" if out else "") + thumbnails.table(thumbs)
     print()
     print(out)
-    write_json(args.json, {"machine": info, "runs": runs, "throughput": tp, "table": out})
+    write_json(
+        args.json,
+        {"machine": info, "runs": runs, "throughput": tp, "thumbnails": thumbs, "table": out},
+    )
 
 
 if __name__ == "__main__":

@@ -83,10 +83,11 @@ print(json.dumps({"n": n, "seconds": time.perf_counter() - t0}))
 
 
 class JobRows:
-    """A plain connection to the app's database (SQLite in embedded mode,
-    PostgreSQL in Redis mode)."""
+    """The rows of one kind of job, through a plain connection to the app's
+    database (SQLite in embedded mode, PostgreSQL in Redis mode)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, kind: str = "ping") -> None:
+        self.kind = kind
         if getattr(app, "_pg_db", None):
             self.conn = psycopg.connect(app.env["DATABASE_URL"], autocommit=True)
             self.ph = "%s"
@@ -108,7 +109,7 @@ class JobRows:
     def finished(self) -> int:
         return self._all(
             "SELECT count(*) FROM jobs_job WHERE kind = %s AND status IN (%s, %s, %s)",
-            ("ping", *TERMINAL),
+            (self.kind, *TERMINAL),
         )[0][0]
 
     def rows(self) -> list[tuple[str, float, float | None, float | None]]:
@@ -117,7 +118,7 @@ class JobRows:
             (status, _epoch(c), _epoch(s), _epoch(f))
             for status, c, s, f in self._all(
                 "SELECT status, created_at, started_at, finished_at FROM jobs_job WHERE kind = %s",
-                ("ping",),
+                (self.kind,),
             )
         ]
 

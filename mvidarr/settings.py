@@ -76,7 +76,9 @@ except ValueError as e:
 # Downloads land here first and move into the library only when complete, so a
 # cancelled or failed job never leaves a partial file in the library.
 WORK_DIR = DATA_DIR / "work"
-for _dir in (DATA_DIR, LIBRARY_DIR, WORK_DIR):
+# Thumbnails made for the pages (THUMBS_DIR/<video id>/<width>.jpg).
+THUMBS_DIR = DATA_DIR / "thumbs"
+for _dir in (DATA_DIR, LIBRARY_DIR, WORK_DIR, THUMBS_DIR):
     _dir.mkdir(parents=True, exist_ok=True)
 
 

@@ -46,6 +46,16 @@ def unique(path: str) -> str:
     return f"{path}{sep}key={uuid.uuid4().hex}"
 
 
+def thumbnail_job(client, video_id: int) -> dict:
+    """The video's thumbnail job (queued after its download), once it has finished."""
+
+    def listed():
+        jobs = client.get("/api/jobs", params={"kind": "make_thumbnails"}).json()
+        return next((j for j in jobs if j["subject"] == f"video:{video_id}"), None)
+
+    return finished(client, wait_for(listed)["id"])
+
+
 def add_profile(app, **fields) -> dict:
     """A new profile made by staff, under a name no other test uses."""
     fields.setdefault("name", f"profile-{uuid.uuid4().hex[:8]}")

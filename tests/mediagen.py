@@ -3,6 +3,9 @@ with ffmpeg (see ``tests.mediaserver``):
 
 - ``clip.mp4`` (~6 s) and ``long.mp4`` (~30 s): H.264/AAC, 320x240, ~500 kbit/s;
 - ``hls/clip/``: an HLS rendition of the clip (``index.m3u8``, 1 s ``.ts`` segments);
+- ``thumb.jpg`` (1920x1080) and ``small.png`` (200x112, with transparency): pictures
+  a page may name as its thumbnail; ``bomb.png``: a decompression bomb (a few KB
+  claiming 30000x30000 pixels);
 - ``hls/ladder/``: a multi-variant HLS source, ``master.m3u8`` offering 1080p,
   720p and 360p variants (``v1080.m3u8`` with ``v1080_000.ts``…, and so on), each
   3 s long in 1 s segments, for format-selection tests.
@@ -13,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
+import zlib
 from pathlib import Path
 
 # (name, width, height, video bit rate): small, since only the choice matters.
@@ -74,6 +79,33 @@ def _ladder(out: Path) -> None:
     (out / "master.m3u8").write_text("\n".join(lines) + "\n")
 
 
+def _pictures(tmp: Path) -> dict[str, Path]:
+    """The thumbnails a test page may point at."""
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=1920x1080", "-frames:v", "1", str(tmp / "thumb.jpg"))
+    _ffmpeg(
+        "-f", "lavfi", "-i", "testsrc=size=200x112", "-vf", "format=rgba,colorchannelmixer=aa=0.5",
+        "-frames:v", "1", str(tmp / "small.png"),
+    )  # fmt: skip
+    _bomb(tmp / "bomb.png", 30000)
+    return {name: tmp / name for name in ("thumb.jpg", "small.png", "bomb.png")}
+
+
+def _bomb(dst: Path, side: int) -> None:
+    """A valid 1-bit grey PNG of side x side pixels, all black: tiny on disk,
+    gigabytes once decoded."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\0" * (1 + (side + 7) // 8)
+    packer = zlib.compressobj(9)
+    data = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
+    dst.write_bytes(png + chunk(b"IEND", b""))
+
+
 def _publish_dir(out: Path, target: Path) -> None:
     target.parent.mkdir(exist_ok=True)
     try:
@@ -92,7 +124,9 @@ def ensure_media(cache: Path) -> None:
     """
     cache.mkdir(parents=True, exist_ok=True)
     clip_hls, ladder = cache / "hls" / "clip", cache / "hls" / "ladder"
-    files = [cache / "clip.mp4", cache / "long.mp4"]
+    files = [
+        cache / name for name in ("clip.mp4", "long.mp4", "thumb.jpg", "small.png", "bomb.png")
+    ]
     if all(f.is_file() for f in files) and clip_hls.is_dir() and ladder.is_dir():
         return
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache))
@@ -102,6 +136,10 @@ def ensure_media(cache: Path) -> None:
                 _encode(tmp / name, seconds)
                 with contextlib.suppress(FileExistsError):  # another process won
                     os.link(tmp / name, cache / name)
+        if not (cache / "bomb.png").is_file():
+            for name, made in _pictures(tmp).items():
+                with contextlib.suppress(FileExistsError):  # another process won
+                    os.link(made, cache / name)
         if not clip_hls.is_dir():
             out = tmp / "clip"
             out.mkdir()

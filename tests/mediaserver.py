@@ -5,8 +5,9 @@ Run from the repository root::
     python -m tests.mediaserver --port 0 --cache .cache/media [--host 127.0.0.2]
 
 On start it generates, once per cache directory, the media described in
-``tests.mediagen`` (``clip.mp4``, ``long.mp4``, ``hls/clip/index.m3u8`` and the
-multi-variant ``hls/ladder/master.m3u8``).  It then prints exactly one line
+``tests.mediagen`` (``clip.mp4``, ``long.mp4``, ``hls/clip/index.m3u8``, the
+multi-variant ``hls/ladder/master.m3u8`` and the pictures ``thumb.jpg``,
+``small.png`` and ``bomb.png``).  It then prints exactly one line
 ``PORT <n>`` to stdout and serves on 127.0.0.1 (or ``--host``) until SIGTERM.
 
 Routes:
@@ -20,6 +21,10 @@ Routes:
                                    counted per variant (``T/v720/segments``)
     GET /page/<name>.html          HTML page with ``<video src="/media/<name>.mp4">``;
                                    ``?title=T`` gives the page that title
+                                   ``?thumb=URL`` adds ``<meta property="og:image">``
+                                   (the thumbnail yt-dlp reports), not copied on
+    GET /huge.jpg?bytes=N          a JPEG's first bytes, then N bytes more; with
+                                   ``&length=0`` no Content-Length (ends at close)
     GET /embed.html?src=URL        HTML page with ``<video src="URL">``
     GET /redirect?to=URL           302 to URL
     GET /blob/<name>?type=T        a small SVG-with-script body (not media) sent
@@ -134,7 +139,9 @@ class Handler(BaseHTTPRequestHandler):
             elif path.startswith("/hls/"):
                 self._file(path, path[len("/hls/") :], 2, self.server.cache / "hls")
             elif path.startswith("/page/") and path.endswith(".html"):
-                self._page(unquote(path[len("/page/") : -len(".html")]), url.query)
+                self._page(unquote(path[len("/page/") : -len(".html")]))
+            elif path == "/huge.jpg":
+                self._huge(int(self.query["bytes"]), self.query.get("length") != "0")
             elif path == "/feed.xml":
                 self._feed()
             elif path.startswith("/blob/"):
@@ -267,20 +274,40 @@ class Handler(BaseHTTPRequestHandler):
                 except OSError:
                     return
 
-    def _page(self, name: str, query: str) -> None:
+    def _page(self, name: str) -> None:
         if not SAFE_NAME.fullmatch(name) or not (self.server.cache / f"{name}.mp4").is_file():
             return self._text(404, "not found\n")
-        params = parse_qsl(query, keep_blank_values=True)
-        title = html.escape(dict(params).get("title") or f"Test video {name}")
-        query = urlencode([(k, v) for k, v in params if k != "title"])
+        extra = dict(self.query)
+        thumb = extra.pop("thumb", "")
+        title = html.escape(extra.pop("title", "") or f"Test video {name}")
+        query = urlencode(extra)
         src = html.escape(f"/media/{quote(name)}.mp4" + (f"?{query}" if query else ""))
+        image = f'<meta property="og:image" content="{html.escape(thumb)}">\n' if thumb else ""
         self._text(
             200,
             f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title>\n'
-            f'<meta property="og:title" content="{title}">\n</head><body><h1>{title}</h1>\n'
+            f'<meta property="og:title" content="{title}">\n{image}</head><body><h1>{title}</h1>\n'
             f'<video src="{src}" controls></video>\n</body></html>\n',
             ctype="text/html; charset=utf-8",
         )
+
+    def _huge(self, size: int, with_length: bool) -> None:
+        """A JPEG start of image and header, then ``size`` bytes of nothing."""
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        head = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+        if with_length:
+            self.send_header("Content-Length", str(len(head) + size))
+        else:
+            self.close_connection = True
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        self.wfile.write(head)
+        block = bytes(65536)
+        while size > 0 and not self.server.stopping.is_set():
+            self.wfile.write(block[: min(size, len(block))])
+            size -= len(block)
 
     def _playlist_on(self, file: Path, base: str) -> None:
         """The HLS playlist with every URL in it absolute under ``base`` (if

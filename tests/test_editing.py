@@ -16,7 +16,8 @@ from jobs.models import Job
 from tests.apikit import download, finished, unique
 from tests.live import load_settings
 from tests.media import DEFAULT_CACHE
-from videos.editing import RenameVideo, edit_video, thumb_beside
+from videos.editing import RenameVideo, edit_video
+from videos.media import thumb_beside
 from videos.models import Artist, Video
 
 

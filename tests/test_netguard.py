@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.apikit import add_video, finished, unique
+from tests.apikit import add_video, finished, thumbnail_job, unique
 from tests.live import LiveApp, load_settings
 from tests.media import MediaServer
 from videos.netguard import Policy, embedded_ipv4, parse_networks, refusal
@@ -156,3 +156,14 @@ def test_it_refuses_hls_segments_on_an_internal_address(guarded_app, public, int
     base = quote(internal.base_url, safe="")
     job = download(guarded_app.client(), public.url(unique(f"hls/clip/index.m3u8?base={base}")))
     assert_refused_for_good(job, internal)
+
+
+def test_it_refuses_a_thumbnail_on_an_internal_address(guarded_app, public, internal):
+    thumb = quote(internal.url(unique("media/thumb.jpg")), safe="")
+    client = guarded_app.client()
+    job = download(client, public.url(unique(f"page/clip.html?thumb={thumb}")))
+    assert job["status"] == "succeeded", job  # the video itself is on the allowed host
+
+    assert_refused_for_good(thumbnail_job(client, job["result"]["video_id"]), internal)
+    video = client.get(f"/api/videos/{job['result']['video_id']}").json()
+    assert video["thumbnails"] == {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 
 import pytest
 from websockets.sync.client import connect
@@ -63,7 +64,8 @@ def test_a_taller_download_is_scaled_down_with_its_percent_shown_live(app, media
     assert {"title": "Song", "artist": "Ann"}.items() <= tags.items()
     log = [line["message"] for line in client.get(f"/api/jobs/{job_id}/log").json()]
     assert "Processing: scale to 120p, H.264, into .mp4" in log
-    assert not list((app.data_dir / "work").iterdir())
+    # Its own scratch is gone (the thumbnail job that follows has its own).
+    assert not (app.data_dir / "work" / uuid.UUID(job_id).hex).exists()
 
 
 def test_a_download_its_profile_asks_nothing_of_is_not_processed(app, media):

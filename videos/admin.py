@@ -4,8 +4,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import format_html
 
 from videos.models import Artist, Profile, Video
+from videos.thumbnails import start_regenerating
 from videos.validation import BadUrl, check_url
 
 
@@ -31,12 +34,23 @@ class VideoAdmin(admin.ModelAdmin):
     list_select_related = ("artist", "profile", "owner")
     search_fields = ("title", "artist__name", "url", "file")
     autocomplete_fields = ("artist",)
-    readonly_fields = ("file", "size", "metadata", "created_at", "updated_at")
+    readonly_fields = ("file", "size", "metadata", "thumbnail_sizes", "thumbnails_version",
+                       "created_at", "updated_at")  # fmt: skip
     exclude = ("file_size",)
+    actions = ["regenerate_thumbnails"]
 
     @admin.display(description="file size", ordering="file_size")
     def size(self, video: Video) -> str | None:
         return None if video.file_size is None else filesizeformat(video.file_size)
+
+    @admin.action(description="Regenerate thumbnails")
+    def regenerate_thumbnails(self, request, queryset) -> None:
+        """One parent job with a child per selected video that has a picture."""
+        parent = start_regenerating(request.user, list(queryset))
+        count = parent.children_counts()["total"]
+        url = reverse("job-detail", args=[parent.pk])
+        text = 'Making the thumbnails of {} video(s): <a href="{}">follow the batch</a>.'
+        self.message_user(request, format_html(text, count, url))
 
 
 @admin.register(Artist)

@@ -80,6 +80,8 @@ class VideoOut(Schema):
     audio_codec: str | None = None
     container: str | None = None
     thumbnail_url: str | None
+    # Each thumbnail size made ("320", "640", "1280") and its URL; {} before any is.
+    thumbnails: dict[str, str] = {}
     profile_id: int | None
     created_at: datetime
     job_id: str | None = None

@@ -9,6 +9,7 @@ class VideosConfig(AppConfig):
         import videos.editing  # noqa: F401  (declares the job kinds)
         import videos.importing  # noqa: F401
         import videos.tasks  # noqa: F401
+        import videos.thumbnails  # noqa: F401
         from jobs.consumers import SUBJECT_RENDERERS
         from videos.views import render_row
 

@@ -53,11 +53,6 @@ def edit_video(video: Video, changes: dict[str, Any], user) -> Job | None:
     return job
 
 
-def thumb_beside(path: Path) -> Path:
-    """The thumbnail media servers look for beside a video."""
-    return path.with_name(f"{path.stem}-thumb.jpg")
-
-
 def _new_place(video: Video, current: Path) -> Path:
     """The first free name by the template: the current one if it is still
     first in line, else a new hard link to the file (the old name is kept
@@ -95,11 +90,11 @@ class RenameVideo(Kind):
         video.write_nfo(target.with_suffix(".nfo"))
         if target != current:
             with contextlib.suppress(FileNotFoundError, FileExistsError):
-                os.link(thumb_beside(current), thumb_beside(target))
+                os.link(media.thumb_beside(current), media.thumb_beside(target))
             Video.objects.filter(pk=video.pk).update(
                 file=str(target.relative_to(settings.LIBRARY_DIR))
             )
-            for old in (current, current.with_suffix(".nfo"), thumb_beside(current)):
+            for old in (current, current.with_suffix(".nfo"), media.thumb_beside(current)):
                 old.unlink(missing_ok=True)
             job.log("info", f"Renamed to {target.relative_to(settings.LIBRARY_DIR)}")
         return {"video_id": video.pk, "file": str(target.relative_to(settings.LIBRARY_DIR))}

@@ -1,4 +1,5 @@
-"""``GET /videos/<id>/file``: a video's library file, with HTTP Range.
+"""``GET /videos/<id>/file``: a video's library file, with HTTP Range; and
+``GET /videos/<id>/thumbnail/<key>.jpg``: its thumbnails, cached by browsers.
 
 Browsers play a ``<video>`` by asking for byte ranges (the header first, then
 wherever the user seeks), so the view answers ``Range: bytes=…`` with 206 and
@@ -20,22 +21,25 @@ ends and players ask for the next one when they need it.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.utils.http import content_disposition_header
+from django.utils.cache import get_conditional_response
+from django.utils.http import content_disposition_header, http_date
 from django.views.decorators.http import require_safe
 
-from videos.models import Video
 from videos.views import get_video_for_user
 
 CHUNK = 256 * 1024
 RANGE_LIMIT = 8 * 1024 * 1024
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# A thumbnail's URL changes whenever it is made anew (``?v=``), so browsers
+# may keep one for long; they still revalidate with ETag / Last-Modified.
+THUMBNAIL_CACHE = "private, max-age=31536000"
 CONTENT_TYPES = {
     "mp4": "video/mp4",
     "m4v": "video/mp4",
@@ -56,17 +60,6 @@ CONTENT_TYPES = {
 
 class Unsatisfiable(ValueError):
     """A range that starts past the end of the file."""
-
-
-def library_file(video: Video) -> Path | None:
-    """The video's file, only if it is a file inside the library (a ``file``
-    value such as ``../../etc/passwd`` or a symlink out of it gives ``None``)."""
-    if not video.file:
-        return None
-    path = (settings.LIBRARY_DIR / video.file).resolve()
-    if not path.is_relative_to(settings.LIBRARY_DIR) or not path.is_file():
-        return None
-    return path
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
@@ -108,7 +101,7 @@ async def read_chunks(path: Path, start: int, length: int) -> AsyncIterator[byte
 @require_safe
 def video_file(request: HttpRequest, pk: int) -> HttpResponse:
     video = get_video_for_user(request, pk)
-    path = library_file(video)
+    path = video.library_file()
     if path is None:
         raise Http404("This video has no file in the library")
     size = path.stat().st_size
@@ -137,4 +130,30 @@ def video_file(request: HttpRequest, pk: int) -> HttpResponse:
     response["Cache-Control"] = "private, no-cache"
     if wanted:
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    return response
+
+
+@login_required
+@require_safe
+def video_thumbnail(request: HttpRequest, pk: int, key: int) -> HttpResponse:
+    """One of the video's thumbnails (``Video.thumbnail_sizes``); 304 when the
+    browser's copy is current (``If-None-Match`` / ``If-Modified-Since``)."""
+    video = get_video_for_user(request, pk)
+    if str(key) not in video.thumbnail_sizes:
+        raise Http404("This video has no thumbnail of that size")
+    path = video.thumbnail_file(key)
+    try:
+        with path.open("rb") as f:
+            stat = os.fstat(f.fileno())
+            etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+            response = get_conditional_response(
+                request, etag=etag, last_modified=int(stat.st_mtime)
+            )
+            if response is None:
+                response = HttpResponse(f.read(), content_type="image/jpeg")
+    except FileNotFoundError:
+        raise Http404("This thumbnail is gone") from None
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(stat.st_mtime)
+    response["Cache-Control"] = THUMBNAIL_CACHE
     return response

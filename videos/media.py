@@ -1,4 +1,5 @@
-"""ffmpeg/ffprobe and the library's side files (NFO)."""
+"""ffmpeg/ffprobe (downloads' processing, frames for thumbnails) and the
+library's side files (NFO)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ MEDIA_FORMATS = frozenset({
     "mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm",
     "mpegts", "avi", "flv", "ogg", "mp3", "aac", "flac", "wav",
 })  # fmt: skip
+# What ``grab_frame`` hands over: an uncompressed picture, quick to write and read.
+FRAME_FORMATS = ("BMP",)
 # Not allowed in XML 1.0 at all (and C1 controls, which are no better in an NFO).
 XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
@@ -111,6 +114,11 @@ def technical(found: dict, ext: str) -> dict:
         "audio_codec": audio.get("codec_name", ""),
         "container": container[:10],
     }
+
+
+def thumb_beside(path: Path) -> Path:
+    """The thumbnail media servers look for beside a video (``<name>-thumb.jpg``)."""
+    return path.with_name(f"{path.stem}-thumb.jpg")
 
 
 def share(path: Path) -> None:
@@ -260,6 +268,28 @@ def process_download(filepath: Path, info: dict, params: dict, reporter: Reporte
 
     preset = params.get("ffmpeg_preset") or "veryfast"
     return process(filepath, plan, tags, on_progress, params.get("ffmpeg"), preset)
+
+
+def grab_frame(path: Path, at: float, max_width: int, params: dict) -> bytes:
+    """One frame of a local video at ``at`` seconds (the first, if there is
+    none there), at most ``max_width`` wide with square pixels, as a BMP.
+    ffmpeg may read only the file itself: no protocol reaches the network."""
+    scale = f"scale=w='min({int(max_width)},iw*sar)':h='round(ow/dar)':flags=lanczos,setsar=1"
+    for seek in dict.fromkeys((max(0.0, at), 0.0)):
+        cmd = [params.get("ffmpeg") or "ffmpeg", "-hide_banner", "-nostdin", "-v", "error"]
+        cmd += ["-protocol_whitelist", "file", "-ss", f"{seek:.3f}", "-i", str(path)]
+        cmd += ["-map", "0:v:0", "-frames:v", "1", "-vf", scale]
+        cmd += ["-f", "image2pipe", "-c:v", "bmp", "pipe:1"]
+        try:
+            done = subprocess.run(cmd, capture_output=True, timeout=120)
+        except subprocess.TimeoutExpired:
+            raise WorkError("ffmpeg took too long to take a frame", "timeout") from None
+        if done.returncode:
+            tail = "\n".join(done.stderr.decode(errors="replace").strip().splitlines()[-5:])
+            raise WorkError(f"ffmpeg could not take a frame from the video\n{tail}", "no_frame")
+        if done.stdout:
+            return done.stdout
+    raise WorkError("The video has no frame to make a thumbnail of", "no_frame")
 
 
 def ffmpeg_error(output: str) -> WorkError:

@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 
 from jobs.models import Job
 from videos.editing import EDITABLE, edit_video
-from videos.files import library_file
 from videos.forms import EditVideoForm
 from videos.views import get_video_for_user, with_active_jobs
 
@@ -30,7 +29,7 @@ def video_page(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "video": video,
         "jobs": jobs,
-        "playable": library_file(video) is not None,
+        "playable": video.library_file() is not None,
         "viewer": request.user,
     }
     return render(request, "videos/video.html", context)

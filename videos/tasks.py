@@ -136,6 +136,8 @@ class DownloadVideo(Kind):
         label = video.label
         # Notifications and media servers hear of it once it is committed.
         transaction.on_commit(lambda: events.video_downloaded(label, stored["path"]))
+        if video.has_picture_source:  # a job of its own kind: it never waits for this one
+            video.request_thumbnails(job.owner)
         return {"video_id": video.pk, "file": video.file, "file_size": video.file_size}
 
     def discard(self, job: Job, stored: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from videos.browse import BrowseForm, browse
 from videos.forms import AddVideoForm
 from videos.models import Artist, Video
 from videos.tasks import start_bulk_download
+from videos.thumbnails import start_regenerating
 
 PAGE_SIZE = 50
 # The most videos one "Download selected" takes (a page shows 50).
@@ -137,23 +138,41 @@ def _row_or_redirect(request: HttpRequest, video: Video) -> HttpResponse:
     return redirect(next_url(request, reverse("library")))
 
 
-@login_required
-@require_POST
-def bulk_download(request: HttpRequest) -> HttpResponse:
-    """The "Download selected" button: one parent job with a child download per video.
-
-    Only videos the user may see count; ids of others' videos are ignored, and
-    a selection with none of the user's videos at all is not found."""
+def _selected_videos(request: HttpRequest) -> list[Video] | None:
+    """The videos ticked in the Library's bulk form that the user may see
+    (ids of others' videos are ignored); None when none was ticked, 404 when
+    none of them is the user's."""
     ids = {
         int(v)
         for v in request.POST.getlist("video")[:BULK_LIMIT]
         if v.isascii() and v.isdigit() and len(v) < 19  # fits a 64-bit id column
     }
     if not ids:
-        return _bulk_message(request, "error", "Select at least one video first.")
-    videos = list(Video.objects.for_user(request.user).filter(pk__in=ids))
+        return None
+    videos = list(Video.objects.for_user(request.user).filter(pk__in=ids).select_related("artist"))
     if not videos:
         raise Http404("No such videos")
+    return videos
+
+
+def _bulk_done(request: HttpRequest, videos: list[Video], text: str) -> HttpResponse:
+    """The bulk form's answer: a message, and with htmx the rows anew."""
+    if request.htmx:
+        videos = Video.objects.filter(pk__in=[v.pk for v in videos]).select_related("artist")
+        videos = with_active_jobs(videos)
+        context = {"level": "success", "text": text, "videos": videos}
+        return render(request, "videos/library.html#bulk-done", context)
+    messages.success(request, text)
+    return redirect("activity")
+
+
+@login_required
+@require_POST
+def bulk_download(request: HttpRequest) -> HttpResponse:
+    """The "Download selected" button: one parent job with a child download per video."""
+    videos = _selected_videos(request)
+    if videos is None:
+        return _bulk_message(request, "error", "Select at least one video first.")
     parent = start_bulk_download(request.user, videos)
     queued = parent.children_counts()["total"]
     url = reverse("job-detail", args=[parent.pk])
@@ -166,13 +185,32 @@ def bulk_download(request: HttpRequest) -> HttpResponse:
         )
     else:
         text = "Nothing new to download: the selected videos are already queued or downloading."
-    if request.htmx:
-        videos = Video.objects.filter(pk__in=[v.pk for v in videos]).select_related("artist")
-        videos = with_active_jobs(videos)
-        context = {"level": "success", "text": text, "videos": videos}
-        return render(request, "videos/library.html#bulk-done", context)
-    messages.success(request, text)
-    return redirect("activity")
+    return _bulk_done(request, videos, text)
+
+
+@login_required
+@require_POST
+def bulk_thumbnails(request: HttpRequest) -> HttpResponse:
+    """The "Regenerate thumbnails" button: one parent job with a child per
+    video that has a picture to make them from."""
+    videos = _selected_videos(request)
+    if videos is None:
+        return _bulk_message(request, "error", "Select at least one video first.")
+    parent = start_regenerating(request.user, videos)
+    queued = parent.children_counts()["total"]
+    if queued:
+        text = format_html(
+            'Making the thumbnails of {} video{}. <a href="{}">Follow the batch</a>',
+            queued,
+            "" if queued == 1 else "s",
+            reverse("job-detail", args=[parent.pk]),
+        )
+    else:
+        text = (
+            "No thumbnails to make: the selected videos have no picture or file to start "
+            "from, or theirs are being made already."
+        )
+    return _bulk_done(request, videos, text)
 
 
 def _bulk_message(request: HttpRequest, level: str, text: str) -> HttpResponse:

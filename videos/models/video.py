@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from jobs.models import Job
@@ -97,6 +99,12 @@ class Video(models.Model):
     thumbnail_url = models.URLField(max_length=2048, blank=True)
     # The file's quick hash (``videos.scan.quick_hash``): the same file is never imported twice.
     content_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # The thumbnails made (``videos.thumbnails``): each size's key ("320",
+    # "640", "1280") and the width of its file, which is smaller when the
+    # source was (never upscaled). The version changes their URLs on every
+    # regeneration, so browsers may cache them for long.
+    thumbnail_sizes = models.JSONField(default=dict, blank=True)
+    thumbnails_version = models.PositiveIntegerField(default=0)
     source_id = models.CharField(max_length=200, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     profile = models.ForeignKey(
@@ -189,6 +197,27 @@ class Video(models.Model):
             params={"video_id": self.pk},
             label=self.label,
         )
+
+    def request_thumbnails(self, user) -> Job:
+        """Queue making the thumbnails, or return the job already doing it."""
+        job, _ = Job.submit(
+            "make_thumbnails",
+            user,
+            subject=self.subject,
+            params={"video_id": self.pk},
+            label=self.label,
+        )
+        return job
+
+    def thumbnail_file(self, key: str | int) -> Path:
+        """Where the thumbnail of size ``key`` is kept (``videos.thumbnails``)."""
+        return settings.THUMBS_DIR / str(self.pk) / f"{int(key)}.jpg"
+
+    @property
+    def has_picture_source(self) -> bool:
+        """Whether thumbnails can be made: from the source's own, or from a
+        frame of a file with a picture."""
+        return bool(self.thumbnail_url or (self.file and self.video_codec))
 
     def fill_from(self, info: dict[str, Any]) -> None:
         """Fill what the user left blank from yt-dlp's metadata (not saved;
@@ -286,6 +315,40 @@ class Video(models.Model):
         fields = ["file", "file_size", "duration", *TECHNICAL, "status", "error", "updated_at"]
         self.save(update_fields=fields)
 
+    def library_file(self) -> Path | None:
+        """The video's file, only if it is a file inside the library (a ``file``
+        value such as ``../../etc/passwd`` or a symlink out of it gives ``None``)."""
+        if not self.file:
+            return None
+        path = (settings.LIBRARY_DIR / self.file).resolve()
+        if not path.is_relative_to(settings.LIBRARY_DIR) or not path.is_file():
+            return None
+        return path
+
+    def record_thumbnails(self, sizes: dict[str, int]) -> None:
+        """New thumbnails are in place: their sizes, and new URLs."""
+        Video.objects.filter(pk=self.pk).update(
+            thumbnail_sizes=sizes, thumbnails_version=F("thumbnails_version") + 1
+        )
+        self.refresh_from_db(fields=["thumbnail_sizes", "thumbnails_version"])
+
+    @property
+    def thumbnails(self) -> dict[str, str]:
+        """``{"320": url, …}`` for the sizes that exist, smallest first."""
+        return {
+            key: reverse("video-thumbnail", args=[self.pk, int(key)])
+            + f"?v={self.thumbnails_version}"
+            for key in sorted(self.thumbnail_sizes, key=int)
+        }
+
+    @property
+    def thumbnail_srcset(self) -> str:
+        """The thumbnails as an ``<img srcset>``: each file once, by its real width."""
+        seen: dict[int, str] = {}
+        for key, url in self.thumbnails.items():
+            seen.setdefault(self.thumbnail_sizes[key], url)
+        return ", ".join(f"{url} {width}w" for width, url in sorted(seen.items()))
+
     def mark_failed(self, error: str) -> None:
         Video.objects.filter(pk=self.pk).update(status=self.Status.FAILED, error=error[:2000])
 
@@ -308,6 +371,7 @@ class Video(models.Model):
             "duration": self.duration,
             **{field: getattr(self, field) or None for field in TECHNICAL},
             "thumbnail_url": self.thumbnail_url or None,
+            "thumbnails": self.thumbnails,
             "profile_id": self.profile_id,
             "created_at": self.created_at,
         }
