@@ -152,6 +152,8 @@ JOB_RETRY_DELAY = envint("MVIDARR_RETRY_DELAY", 10, minimum=0)
 JOB_STALL_TIMEOUT = envint("MVIDARR_STALL_TIMEOUT", 120, minimum=2)
 # Finished jobs (and their logs) are deleted after this many days.
 JOB_HISTORY_DAYS = envint("MVIDARR_HISTORY_DAYS", 30, minimum=1)
+# GET /metrics answers staff sessions and, when this is set, this bearer token.
+METRICS_TOKEN = envstr("MVIDARR_METRICS_TOKEN")
 
 INSTALLED_APPS = [
     "daphne",

@@ -9,6 +9,7 @@ import time
 import uuid
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from jobs.status import ACTIVE
 from tests.live import PASSWORD
@@ -98,3 +99,12 @@ def rss_mb(pid: int) -> int:
     with open(f"/proc/{pid}/status") as status:
         line = next(line for line in status if line.startswith("VmRSS:"))
     return int(line.split()[1]) // 1024
+
+
+def metric_samples(text: str) -> dict[tuple, float]:
+    """``GET /metrics`` as ``{(name, (("label", "value"), …)): value}``, labels sorted."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
