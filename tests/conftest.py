@@ -100,6 +100,8 @@ LIVE_FIXTURES = {
     "fresh_app",
     "fuzz_app",
     "api_schema",
+    "metrics_app",
+    "json_app",
 }
 
 
