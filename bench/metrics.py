@@ -6,9 +6,10 @@ what counting the frames adds to the progress path.
    succeeded, the rest failed, cancelled, queued, running; three kinds, two
    queues), scraped ``--scrapes`` times one after another with the bearer
    token; ``GET /api/health`` the same number of times as the baseline of
-   the HTTP path. Twice: every finished job within the histogram's hour (the
-   worst case: every row goes through the duration buckets), then the same
-   jobs spread over 30 days of history (the usual case).
+   the HTTP path; the web process's CPU per request and, in Redis mode,
+   PostgreSQL's for the grouped query. Twice: every finished job within the
+   histogram's hour (the worst case: every row goes through the duration
+   buckets), then the same jobs spread over 30 days of history (the usual case).
 2. **Progress path**: the publisher in this process with the in-memory
    channel layer and one subscriber channel in both groups, fed ``--events``
    progress events for 50 jobs from another thread (as supervisors do), then
@@ -16,7 +17,9 @@ what counting the frames adds to the progress path.
    counters and without them (replaced by a no-op), alternately, ``--rounds``
    times. Twice: every event sent (no rate limit), and the real 250 ms limit
    (nearly all superseded). "With" includes one flush of the counters to
-   Redis per run (scaled mode flushes once a second).
+   Redis per run (scaled mode flushes once a second). Last, one count alone
+   (``Counters.add``, a million times): the part of the ratio that noise
+   cannot hide.
 
     .venv/bin/python -m bench.metrics [--mode embedded|redis|both] [--only scrape|progress]
 """
@@ -77,6 +80,23 @@ for job in jobs:
 Job.objects.bulk_update(jobs, ["started_at", "finished_at"], batch_size=1000)
 """
 
+# PostgreSQL runs the grouped query in its own process: its CPU per scrape,
+# read from /proc for the backend of this connection.
+DB_CPU = """
+from django.db import connection
+from django.utils import timezone
+from bench.sampling import cpu_seconds
+from jobs.metrics import job_rows
+with connection.cursor() as cursor:
+    cursor.execute("SELECT pg_backend_pid()")
+    pid = cursor.fetchone()[0]
+job_rows(timezone.now())
+cpu0 = cpu_seconds(pid)
+for _ in range(%d):
+    job_rows(timezone.now())
+print(round((cpu_seconds(pid) - cpu0) / %d * 1000, 1))
+"""
+
 
 def _timed_gets(url: str, n: int, headers: dict[str, str], server: int) -> dict[str, Any]:
     """Latency of ``n`` GETs one after another, and the CPU the web server
@@ -103,8 +123,12 @@ def scrape(mode: str, jobs: int, scrapes: int) -> dict[str, Any]:
         web = app.procs["serve"].pid
         result["health"] = _timed_gets(f"{app.base_url}/api/health", scrapes, {}, web)
         result["recent"] = _timed_gets(f"{app.base_url}/metrics", scrapes, auth, web)
+        if mode == "redis":
+            result["recent"]["db_cpu_ms"] = float(app.manage("shell", "-c", DB_CPU % (20, 20)))
         app.manage("shell", "-c", SPREAD)
         result["history"] = _timed_gets(f"{app.base_url}/metrics", scrapes, auth, web)
+        if mode == "redis":
+            result["history"]["db_cpu_ms"] = float(app.manage("shell", "-c", DB_CPU % (20, 20)))
     return result
 
 
@@ -219,6 +243,13 @@ def progress(events: int, rounds: int, jobs: int = 50) -> dict[str, Any]:
             "all_without": [round(x, 2) for x in cost["without"]],
             "counted": counted,
         }
+    # The count itself, alone: what one event pays for it, whatever the noise.
+    counting = counters.Counters(key)
+    n = 1_000_000
+    cpu0 = time.process_time()
+    for _ in range(n):
+        counting.add("sent:progress")
+    results["add_us"] = round((time.process_time() - cpu0) / n * 1e6, 3)
     publisher.frames = real
     asyncio.run_coroutine_threadsafe(redis_client.delete(key), loop).result(10)
     asyncio.run_coroutine_threadsafe(_cancel_all(), loop).result(10)
@@ -250,15 +281,17 @@ def main(argv: list[str] | None = None) -> None:
                 ("recent", "GET /metrics, all in the hour"),
                 ("history", "GET /metrics, over 30 days"),
             ):
+                db = f", PostgreSQL {r[key]['db_cpu_ms']} ms" if "db_cpu_ms" in r[key] else ""
                 print(
                     f"  {label:<30} {fmt(r[key], ('p50', 'p95', 'max'))},"
-                    f" web process CPU {r[key]['server_cpu_ms']} ms per request"
+                    f" CPU per request: web process {r[key]['server_cpu_ms']} ms{db}"
                 )
     if args.only != "scrape":
         r = out["progress"] = progress(args.events, args.rounds)
         print(
             f"progress path, {r['jobs']} jobs x {r['events_per_job']} events, {r['rounds']} rounds:"
         )
+        print(f"  one count (Counters.add) alone: {r['add_us']} us")
         for label in ("every event sent", "250 ms rate limit"):
             p = r[label]
             print(

@@ -1,8 +1,9 @@
 """Counters of events that happen in every process (a progress frame sent by
 a worker, say), added up for the whole deployment.
 
-1. ``add()`` counts in this process's memory: a dict entry under a lock, a
-   fraction of a microsecond, so the counted path does not notice it.
+1. ``add()`` counts in this process's memory: one dict item, no lock, on
+   the thread that owns the counters (the publisher's loop, which flushes
+   them too); ``add_threadsafe()`` takes a lock, for counts from any thread.
 2. In scaled mode ``flush_forever()`` (a task on the publisher's loop) adds
    what this process counted since its last flush to one Redis hash, once a
    second and only when something changed: one HINCRBY per changed field, in
@@ -41,12 +42,17 @@ class Counters:
         self._flushed: Counter[str] = Counter()  # the part of it already in Redis
 
     def add(self, name: str, n: int = 1) -> None:
+        """Count, on the thread that owns the counters (the publisher's loop):
+        no lock on the hot path. A name is counted either here or through
+        ``add_threadsafe``, never both, so no increment is lost."""
+        self._counts[name] += n
+
+    def add_threadsafe(self, name: str, n: int = 1) -> None:
         with self._lock:
             self._counts[name] += n
 
     def local(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._counts)
+        return dict(self._counts)  # one C-level copy: atomic under the GIL
 
     def totals(self, client: Redis | None) -> dict[str, int]:
         """The deployment's counts: from Redis (``client``) in scaled mode, else this process's."""
@@ -55,18 +61,16 @@ class Counters:
         return {k.decode(): int(v) for k, v in client.hgetall(self.key).items()}
 
     async def flush(self, client: aioredis.Redis) -> None:
-        with self._lock:
-            delta = {
-                k: n - self._flushed[k] for k, n in self._counts.items() if n > self._flushed[k]
-            }
+        """Add what was counted since the last flush to Redis (on the owning loop)."""
+        counts = self.local()
+        delta = {k: n - self._flushed[k] for k, n in counts.items() if n > self._flushed[k]}
         if not delta:
             return
         async with client.pipeline(transaction=True) as pipe:
             for name, n in delta.items():
                 pipe.hincrby(self.key, name, n)
             await pipe.execute()
-        with self._lock:
-            self._flushed.update(delta)
+        self._flushed.update(delta)
 
     async def flush_forever(self) -> None:
         client = aioredis.Redis.from_url(settings.REDIS_URL)

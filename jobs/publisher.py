@@ -89,13 +89,13 @@ class Publisher:
         if loop := self._ensure_loop():
             loop.call_soon_threadsafe(self._on_progress, event)
         else:
-            frames.add("dropped:unbound")
+            frames.add_threadsafe("dropped:unbound")
 
     def status(self, event: dict[str, Any]) -> None:
         if loop := self._ensure_loop():
             loop.call_soon_threadsafe(self._on_status, event)
         else:
-            frames.add("dropped:unbound")
+            frames.add_threadsafe("dropped:unbound")
 
     # -- on the loop --------------------------------------------------------
 

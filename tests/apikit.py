@@ -108,3 +108,17 @@ def metric_samples(text: str) -> dict[tuple, float]:
         for family in text_string_to_metric_families(text)
         for sample in family.samples
     }
+
+
+METRICS_TOKEN = "live-metrics-token"  # the ops_app's MVIDARR_METRICS_TOKEN
+
+
+def scrape(app) -> dict[tuple, float]:
+    """``GET /metrics`` of a running app, with its bearer token, as samples."""
+    response = httpx.get(
+        f"{app.base_url}/metrics",
+        headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return metric_samples(response.text)

@@ -14,11 +14,10 @@ import subprocess
 import sys
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 import yaml
 
-from tests.apikit import metric_samples, wait_for
+from tests.apikit import METRICS_TOKEN, scrape, wait_for
 from tests.live import REPO, LiveApp
 
 REQUIRED = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "SECRET_KEY")
@@ -26,7 +25,7 @@ SECRETS = {
     "POSTGRES_PASSWORD": "pg-secret",
     "REDIS_PASSWORD": "redis-secret",
     "SECRET_KEY": "deploy-test-secret-key-" + "x" * 40,
-    "MVIDARR_METRICS_TOKEN": "deploy-test-token",
+    "MVIDARR_METRICS_TOKEN": METRICS_TOKEN,
 }
 # compose's interpolation: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default},
 # ${VAR:?error}, ${VAR?error}
@@ -139,11 +138,7 @@ def test_the_images_commands_come_up_healthy_with_the_compose_environment():
             app.start_process(name, *here(services[name]["command"]))
         for name in ("worker", "scheduler"):
             wait_for(lambda name=name: healthy(checks[name]), timeout=60, interval=0.5)
-        token = SECRETS["MVIDARR_METRICS_TOKEN"]
-        scrape = httpx.get(
-            f"{app.base_url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
-        )
-        assert metric_samples(scrape.text)["mvidarr_workers_alive", ()] == 1
+        assert scrape(app)["mvidarr_workers_alive", ()] == 1
         for name in ("web", "worker", "scheduler"):  # compose asks for JSON logs
             for line in app.log(name, tail=None).splitlines():
                 assert json.loads(line)["level"]

@@ -14,12 +14,6 @@ from tests.apikit import add_video, finished, unique
 from tests.live import REPO, LiveApp, load_settings
 
 
-@pytest.fixture(scope="module", params=["embedded", "redis"])
-def json_app(request):
-    with LiveApp(request.param, extra_env={"LOG_FORMAT": "json"}) as app:
-        yield app
-
-
 def json_lines(app: LiveApp, name: str) -> list[dict]:
     lines = [line for line in app.log(name, tail=None).splitlines() if line.strip()]
     records = []
@@ -31,8 +25,8 @@ def json_lines(app: LiveApp, name: str) -> list[dict]:
     return records
 
 
-def test_every_line_is_json_and_lines_about_a_job_carry_its_id(json_app, media):
-    client = json_app.client("alice")
+def test_every_line_is_json_and_lines_about_a_job_carry_its_id(ops_app, media):
+    client = ops_app.client("alice")
     jobs = []
     for path in ("media/clip.mp4", "media/missing.mp4"):
         video = add_video(client, media.url(unique(path)))
@@ -40,12 +34,12 @@ def test_every_line_is_json_and_lines_about_a_job_carry_its_id(json_app, media):
     outcomes = {job_id: finished(client, job_id)["status"] for job_id in jobs}
     assert sorted(outcomes.values()) == ["failed", "succeeded"]
 
-    runner = "serve" if json_app.mode == "embedded" else "worker"
-    records = json_lines(json_app, runner) + json_lines(json_app, "serve")
+    runner = "serve" if ops_app.mode == "embedded" else "worker"
+    records = json_lines(ops_app, runner) + json_lines(ops_app, "serve")
     for record in records:
         assert {"ts", "level", "logger", "message"} <= record.keys(), record
-    ready = "listening on" if json_app.mode == "embedded" else "Worker ready"
-    assert any(ready in r["message"] for r in json_lines(json_app, runner))
+    ready = "listening on" if ops_app.mode == "embedded" else "Worker ready"
+    assert any(ready in r["message"] for r in json_lines(ops_app, runner))
     for job_id, status in outcomes.items():
         about = [r for r in records if r.get("job_id") == job_id]
         assert about, f"no line names job {job_id}"

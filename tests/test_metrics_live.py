@@ -10,37 +10,12 @@ import threading
 from collections import Counter
 from datetime import datetime
 
-import httpx
 import pytest
 from websockets.sync.client import connect
 
 from jobs.metrics import BUCKETS
-from tests.apikit import (
-    add_video,
-    finished,
-    metric_samples,
-    submit_download,
-    unique,
-    wait_for,
-)
+from tests.apikit import add_video, finished, scrape, submit_download, unique, wait_for
 from tests.live import LiveApp
-
-TOKEN = "live-metrics-token"
-
-
-@pytest.fixture(scope="module", params=["embedded", "redis"])
-def metrics_app(request):
-    env = {"MVIDARR_METRICS_TOKEN": TOKEN, "MVIDARR_DOWNLOAD_CONCURRENCY": "1"}
-    with LiveApp(request.param, extra_env=env) as app:
-        yield app
-
-
-def scrape(app: LiveApp) -> dict:
-    response = httpx.get(
-        f"{app.base_url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
-    )
-    assert response.status_code == 200, response.text
-    return metric_samples(response.text)
 
 
 def value(samples: dict, name: str, **labels) -> float:
@@ -93,8 +68,8 @@ def settled(app: LiveApp) -> dict:
     return wait_for(still, timeout=20, interval=1.5)
 
 
-def test_the_metrics_match_the_jobs_that_ran(metrics_app, media):
-    app = metrics_app
+def test_the_metrics_match_the_jobs_that_ran(ops_app, media):
+    app = ops_app
     client, staff = app.client("alice"), app.client("staff")
     with subscribed(app, "staff") as ws:
         receiver = Frames(ws)
@@ -152,8 +127,8 @@ def test_the_metrics_match_the_jobs_that_ran(metrics_app, media):
     assert value(samples, "mvidarr_worker_threads", queue="video_downloads") == 1
 
 
-def test_open_sockets_and_the_queue_depth_follow_what_happens(metrics_app, media):
-    app = metrics_app
+def test_open_sockets_and_the_queue_depth_follow_what_happens(ops_app, media):
+    app = ops_app
     client, staff = app.client("alice"), app.client("staff")
 
     def sockets() -> float:
@@ -194,8 +169,8 @@ def test_open_sockets_and_the_queue_depth_follow_what_happens(metrics_app, media
     assert value(scrape(app), "mvidarr_queue_depth", queue="video_downloads") == 0
 
 
-def test_the_broker_queue_length_counts_what_no_worker_has_fetched(metrics_app, media):
-    app = metrics_app
+def test_the_broker_queue_length_counts_what_no_worker_has_fetched(ops_app, media):
+    app = ops_app
     if app.mode == "embedded":  # no Redis list to read: the metric is absent, not 0
         assert not any(name == "mvidarr_broker_messages" for name, _ in scrape(app))
         return
