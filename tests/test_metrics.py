@@ -155,3 +155,12 @@ def test_the_metrics_count_the_jobs_workers_and_durations_in_the_database(client
                    for name, labels in m)  # fmt: skip
     assert "mvidarr_broker_messages" not in text  # embedded mode: no Redis
     assert m["mvidarr_websocket_connections", ()] == 0
+
+
+def test_the_database_figures_still_answer_while_redis_is_away(client, users, token, settings):
+    settings.EMBEDDED, settings.REDIS_URL = False, "redis://127.0.0.1:9/0"  # nothing listens
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert response.status_code == 200
+    m = metric_samples(response.content.decode())
+    assert m["mvidarr_queue_depth", (("queue", "video_downloads"),)] == 0
+    assert ("mvidarr_websocket_connections", ()) not in m
