@@ -27,6 +27,12 @@ def _stat(pid: int) -> tuple[int, int, int] | None:
     return int(rest[1]), int(rest[11]) + int(rest[12]), int(rest[19])
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far."""
+    stat = _stat(pid)
+    return stat[1] / CLK_TCK if stat else 0.0
+
+
 def _status_kb(pid: int, field: str) -> int:
     raw = read(f"/proc/{pid}/status") or ""
     for line in raw.splitlines():

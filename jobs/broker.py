@@ -51,3 +51,19 @@ def held_job_ids(queues: Iterable[str]) -> set[str] | None:
                 except (ValueError, KeyError, IndexError, TypeError):
                     continue
     return ids
+
+
+def queue_lengths(queues: Iterable[str]) -> dict[str, int] | None:
+    """Messages no worker has fetched yet, per queue: the length of the Redis
+    list ``<namespace>:<queue>`` (what a queue-length autoscaler reads), or
+    None when the broker is not Redis. Each worker process fetches up to twice
+    its threads ahead, so a busy queue's list may be shorter than its backlog."""
+    broker = dramatiq.get_broker()
+    client = getattr(broker, "client", None)
+    if client is None:
+        return None
+    queues = list(queues)
+    with client.pipeline(transaction=False) as pipe:
+        for queue in queues:
+            pipe.llen(f"{broker.namespace}:{queue}")
+        return dict(zip(queues, pipe.execute(), strict=True))

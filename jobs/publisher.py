@@ -13,6 +13,11 @@
 Embedded mode uses the in-memory channel layer, which only wakes consumers
 when the send runs on the server's own loop: ``bind_loop()`` is called with
 that loop, and until then events are dropped (no consumer can exist yet).
+
+``frames`` counts what happens to the frames for ``GET /metrics``: sent (by
+type), or dropped because a newer progress frame of the same job replaced
+it (``superseded``), because no loop was bound yet (``unbound``) or because
+the channel layer failed (``error``). See ``jobs.counters``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from jobs.counters import Counters
 from jobs.status import ACTIVE
 
 logger = logging.getLogger(__name__)
@@ -33,6 +39,8 @@ logger = logging.getLogger(__name__)
 MIN_INTERVAL = 0.25
 SENDERS = 4
 ALL_GROUP = "jobs-all"
+
+frames = Counters("mvidarr:frames")
 
 
 def user_group(user_id: int) -> str:
@@ -69,6 +77,8 @@ class Publisher:
             self._queues = [asyncio.Queue() for _ in range(SENDERS)]
             for q in self._queues:
                 loop.create_task(self._sender(q))
+            if not settings.EMBEDDED:
+                loop.create_task(frames.flush_forever())
 
         self._loop = loop
         loop.call_soon_threadsafe(start)
@@ -78,15 +88,21 @@ class Publisher:
     def progress(self, event: dict[str, Any]) -> None:
         if loop := self._ensure_loop():
             loop.call_soon_threadsafe(self._on_progress, event)
+        else:
+            frames.add_threadsafe("dropped:unbound")
 
     def status(self, event: dict[str, Any]) -> None:
         if loop := self._ensure_loop():
             loop.call_soon_threadsafe(self._on_status, event)
+        else:
+            frames.add_threadsafe("dropped:unbound")
 
     # -- on the loop --------------------------------------------------------
 
     def _on_progress(self, event: dict[str, Any]) -> None:
         job_id = event["frame"]["job_id"]
+        if job_id in self._pending:
+            frames.add("dropped:superseded")
         self._pending[job_id] = event
         if job_id in self._timers:
             return
@@ -125,7 +141,13 @@ class Publisher:
             except Exception:
                 # The layer may be briefly unreachable (Redis restart): the
                 # state is in the database and consumers resend a snapshot.
-                logger.warning("Could not publish job event", exc_info=True)
+                frames.add("dropped:error")
+                job_id = event["frame"]["job_id"]
+                logger.warning(
+                    "Could not publish job event", exc_info=True, extra={"job_id": job_id}
+                )
+            else:
+                frames.add(f"sent:{event['frame']['type']}")
 
 
 _publisher = Publisher()

@@ -34,6 +34,8 @@ CLOSE_TOO_MANY = 4429
 # the channel layer has forgotten every group.
 REJOIN_EVERY = 10
 PLACE_TTL = 3 * REJOIN_EVERY
+# A user's places in Redis (scaled mode): a sorted set named with their id.
+PLACES_PREFIX = "mvidarr:sockets:"
 
 
 def group_for(user) -> str:
@@ -66,7 +68,7 @@ class Places:
                 return False
             places[channel] = now + PLACE_TTL
             return True
-        key = f"mvidarr:sockets:{user_id}"
+        key = f"{PLACES_PREFIX}{user_id}"
         async with client.pipeline(transaction=True) as pipe:
             pipe.zremrangebyscore(key, "-inf", now)
             pipe.zscore(key, channel)
@@ -83,7 +85,16 @@ class Places:
         if client is None:
             self._local.get(user_id, {}).pop(channel, None)
         else:
-            await client.zrem(f"mvidarr:sockets:{user_id}", channel)
+            await client.zrem(f"{PLACES_PREFIX}{user_id}", channel)
+
+    def held_here(self) -> int:
+        """Places held in this process's dict (embedded mode: every socket)."""
+        now = time.time()
+        return sum(
+            expiry >= now
+            for places in list(self._local.values())
+            for expiry in list(places.values())
+        )
 
 
 places = Places()

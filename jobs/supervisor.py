@@ -34,6 +34,7 @@ from dramatiq.middleware import Shutdown
 from jobs import broker, child, kinds
 from jobs.attempts import book
 from jobs.child import WorkError
+from jobs.logcontext import about_job
 from jobs.models import WORKER_ID, Job
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,11 @@ stopping = threading.Event()
 
 
 def run_attempt(job_id: str) -> None:
+    with about_job(job_id):  # every line logged meanwhile names the job
+        _attempt(job_id)
+
+
+def _attempt(job_id: str) -> None:
     if stopping.is_set():
         # A stopping worker may still be handed a message (even the one it just
         # sent for a job it handed back): pass it on, a second later, to a
@@ -75,6 +81,7 @@ def run_attempt(job_id: str) -> None:
     if job is None:
         logger.debug("Job %s is not claimable; skipping duplicate delivery", job_id)
         return
+    started = time.monotonic()
     try:
         Supervisor(job).run()
     except Shutdown:
@@ -91,6 +98,21 @@ def run_attempt(job_id: str) -> None:
         # A job queued (or running) again keeps its scratch: the next attempt resumes it.
         if job.is_finished:
             shutil.rmtree(job.work_dir, ignore_errors=True)
+        _log_end(job, time.monotonic() - started)
+
+
+def _log_end(job: Job, seconds: float) -> None:
+    """One line per attempt: queued means it will be retried, running that a
+    parent waits for its children."""
+    outcome = f"{job.status} ({job.error_code})" if job.error_code else job.status
+    logger.info(
+        "%s attempt %d ended after %.2f s: %s",
+        job.kind,
+        job.attempts,
+        seconds,
+        outcome,
+        extra={"kind": job.kind, "attempt": job.attempts, "status": job.status},
+    )
 
 
 class Supervisor:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jobs import history, system, views
+from jobs import history, metrics, system, views
 
 urlpatterns = [
     path("activity/", views.activity, name="activity"),
@@ -13,4 +13,5 @@ urlpatterns = [
     path("system/pause/", system.pause_downloads, name="queue-pause"),
     path("system/resume/", system.resume_downloads, name="queue-resume"),
     path("system/tasks/<str:name>/run/", system.run_task, name="task-run"),
+    path("metrics", metrics.metrics, name="metrics"),
 ]

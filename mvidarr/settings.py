@@ -37,6 +37,13 @@ def envbool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be one of true/false/1/0, not {raw!r}")
 
 
+def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = envstr(name, default) or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def envlist(name: str) -> list[str]:
     """``a,b,c``: the non-empty items, stripped."""
     return [item.strip() for item in envstr(name).split(",") if item.strip()]
@@ -181,9 +188,7 @@ MAX_FILESIZE_MB = envint("MVIDARR_MAX_FILESIZE_MB", 0, minimum=0)
 # x264's speed/size trade-off when processing transcodes (ultrafast … veryslow).
 FFMPEG_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
                   "slower", "veryslow")  # fmt: skip
-FFMPEG_PRESET = envstr("MVIDARR_FFMPEG_PRESET", "veryfast")
-if FFMPEG_PRESET not in FFMPEG_PRESETS:
-    raise ImproperlyConfigured(f"MVIDARR_FFMPEG_PRESET must be one of {', '.join(FFMPEG_PRESETS)}")
+FFMPEG_PRESET = envchoice("MVIDARR_FFMPEG_PRESET", "veryfast", FFMPEG_PRESETS)
 # Job sockets: at most this many per user; each rechecks its login or API key
 # this often (seconds) and closes once it no longer holds.
 WS_MAX_PER_USER = envint("MVIDARR_WS_MAX_PER_USER", 20, minimum=1)
@@ -202,6 +207,8 @@ JOB_RETRY_DELAY = envint("MVIDARR_RETRY_DELAY", 10, minimum=0)
 JOB_STALL_TIMEOUT = envint("MVIDARR_STALL_TIMEOUT", 120, minimum=2)
 # Finished jobs (and their logs) are deleted after this many days.
 JOB_HISTORY_DAYS = envint("MVIDARR_HISTORY_DAYS", 30, minimum=1)
+# GET /metrics answers staff sessions and, when this is set, this bearer token.
+METRICS_TOKEN = envstr("MVIDARR_METRICS_TOKEN")
 
 # Integrations. Staff may set each of these (and MIN_FREE_MB, the retries and
 # the library template above) on the Settings page; a variable that is set
@@ -377,11 +384,30 @@ DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 # Idle consumers poll the broker this often (ms): a queued job starts within it.
 DRAMATIQ_WORKER_TIMEOUT = 100
 
+# plain: one readable line per record; json: one JSON object per line (ts,
+# level, logger, message, and job_id on every line about a job).
+LOG_FORMAT = envchoice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"job_id": {"()": "jobs.logcontext.JobIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "{levelname}{name}{message}",
+            "style": "{",
+            "timestamp": "ts",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["job_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO").upper()},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},

@@ -9,6 +9,7 @@ import time
 import uuid
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from jobs.status import ACTIVE
 from tests.live import PASSWORD
@@ -108,3 +109,26 @@ def rss_mb(pid: int) -> int:
     with open(f"/proc/{pid}/status") as status:
         line = next(line for line in status if line.startswith("VmRSS:"))
     return int(line.split()[1]) // 1024
+
+
+def metric_samples(text: str) -> dict[tuple, float]:
+    """``GET /metrics`` as ``{(name, (("label", "value"), …)): value}``, labels sorted."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+METRICS_TOKEN = "live-metrics-token"  # the ops_app's MVIDARR_METRICS_TOKEN
+
+
+def scrape(app) -> dict[tuple, float]:
+    """``GET /metrics`` of a running app, with its bearer token, as samples."""
+    response = httpx.get(
+        f"{app.base_url}/metrics",
+        headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return metric_samples(response.text)

@@ -5,6 +5,7 @@ import logging
 
 import pytest
 
+from tests.apikit import METRICS_TOKEN
 from tests.browserkit import browser, console, page  # noqa: F401 (shared fixtures)
 from tests.integrationkit import FakeJellyfin, FakePlex, Hook
 from tests.live import PASSWORD, LiveApp
@@ -26,6 +27,19 @@ def embedded_app():
 @pytest.fixture(scope="session")
 def redis_app():
     with LiveApp("redis") as app:
+        yield app
+
+
+@pytest.fixture(scope="session", params=["embedded", "redis"])
+def ops_app(request):
+    """The app for the operations tests, in each mode: a metrics token, JSON
+    logs, and one download at a time (so that others queue)."""
+    env = {
+        "MVIDARR_METRICS_TOKEN": METRICS_TOKEN,
+        "LOG_FORMAT": "json",
+        "MVIDARR_DOWNLOAD_CONCURRENCY": "1",
+    }
+    with LiveApp(request.param, extra_env=env) as app:
         yield app
 
 
@@ -132,6 +146,7 @@ LIVE_FIXTURES = {
     "fresh_app",
     "fuzz_app",
     "api_schema",
+    "ops_app",
 }
 
 

@@ -147,9 +147,11 @@ class LiveApp:
             time.sleep(0.1)
         raise RuntimeError(f"MVidarr did not come up:\n{self.log('serve')}")
 
-    def log(self, name: str) -> str:
+    def log(self, name: str, tail: int | None = 5000) -> str:
+        """What the process ``name`` printed: its last ``tail`` characters, or all of it."""
         path = self.data_dir / f"{name}.log"
-        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return text[-tail:] if tail else text
 
     def stop(self) -> None:
         for name in list(self.procs):

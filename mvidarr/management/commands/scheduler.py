@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
@@ -7,6 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.scheduler import run_forever
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -18,6 +21,5 @@ class Command(BaseCommand):
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        self.stdout.write("Scheduler ready", ending="\n")
-        self.stdout.flush()
+        logger.info("Scheduler ready")
         run_forever(stop, lock=True)

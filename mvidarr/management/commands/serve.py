@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -29,6 +30,8 @@ from django.core.management.base import BaseCommand, CommandError
 from jobs import scheduler
 from mvidarr.asgi import application
 from mvidarr.runtime import start_workers, stop_workers
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -73,8 +76,7 @@ class Command(BaseCommand):
         if not sibling:
             mode = "embedded" if settings.EMBEDDED else "scaled"
             where = f"http://{host}:{port}/" + (f" ({processes} processes)" if children else "")
-            self.stdout.write(f"MVidarr ({mode} mode) listening on {where}", ending="\n")
-            self.stdout.flush()
+            logger.info("MVidarr (%s mode) listening on %s", mode, where)
         try:
             Server(
                 application=application,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
@@ -7,6 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from mvidarr.runtime import start_workers, stop_workers
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -19,7 +22,6 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         workers = start_workers()
-        self.stdout.write("Worker ready", ending="\n")
-        self.stdout.flush()
+        logger.info("Worker ready")
         stop.wait()
         stop_workers(workers)
