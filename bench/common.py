@@ -105,10 +105,11 @@ def unique_media_urls(media: MediaServer, path: str, n: int) -> list[str]:
 CREATE_VIDEOS = """
 import json
 from django.contrib.auth import get_user_model
-from videos.models import Video
+from videos.models import Artist, Video
 owner = get_user_model().objects.get(username=%r)
+artist = Artist.objects.named(owner.pk, "Bench")
 videos = Video.objects.bulk_create(
-    [Video(owner=owner, url=url, title="Bench %%d" %% i, artist="Bench")
+    [Video(owner=owner, url=url, title="Bench %%d" %% i, artist=artist)
      for i, url in enumerate(%r)]
 )
 print(json.dumps([v.pk for v in videos]))

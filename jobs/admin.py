@@ -1,8 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django_dramatiq.models import Task
 
 from jobs.models import Job, JobLog
+
+# django_dramatiq's own task table stays empty (the jobs are ours, in Job):
+# its admin page would only mislead.
+if admin.site.is_registered(Task):
+    admin.site.unregister(Task)
 
 
 class JobLogInline(admin.TabularInline):

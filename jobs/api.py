@@ -33,6 +33,7 @@ class ProgressOut(Schema):
     speed: float | None
     eta: int | None
     stage: str
+    detail: str = ""
 
 
 class JobOut(Schema):

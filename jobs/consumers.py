@@ -113,6 +113,10 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         self.page = (query.get("page") or [""])[0]
         self.job_id = _parse_uuid((query.get("job") or [""])[0])
+        # A page about one subject (a video's page) gets only its fragments.
+        self.subject = (query.get("subject") or [""])[0][:100]
+        # The Activity page with the quiet kinds too (``?jobs=all``).
+        self.everything = (query.get("jobs") or [""])[0] == "all"
         self.redraw_pending = False
         self.last_change = 0.0  # ts of the last status event: what a redraw reflects
         if html := await self._snapshot():
@@ -126,6 +130,8 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
         many sockets of this process show it."""
         frame = event["frame"]
         if self.page == "job" and frame["job_id"] != self.job_id:
+            return
+        if self.subject and event["subject"] != self.subject:
             return
         if frame["type"] == "progress":
             key = ("progress", frame["job_id"], frame["ts"])
@@ -148,8 +154,10 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
 
     async def _redraw_activity(self) -> None:
         self.redraw_pending = False
-        key = ("activity", self.user.pk, self.last_change)
-        html = await shared_render(key, lambda: database_sync_to_async(_render_activity)(self.user))
+        key = ("activity", self.user.pk, self.everything, self.last_change)
+        html = await shared_render(
+            key, lambda: database_sync_to_async(_render_activity)(self.user, self.everything)
+        )
         await self.send(text_data=html)
 
     @database_sync_to_async
@@ -165,12 +173,13 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
     @database_sync_to_async
     def _snapshot(self) -> str:
         if self.page == "activity":
-            return _render_activity(self.user)
+            return _render_activity(self.user, self.everything)
         if self.page == "job":
             job = Job.objects.for_user(self.user).filter(pk=self.job_id).first()
             return render_to_string("jobs/detail.html#job-live", {"job": job}) if job else ""
         parts = []
-        for job in Job.objects.for_user(self.user).active().exclude(subject=""):
+        jobs = Job.objects.for_user(self.user).active().exclude(subject="")
+        for job in jobs.filter(subject=self.subject) if self.subject else jobs:
             prefix = job.subject.partition(":")[0]
             if renderer := SUBJECT_RENDERERS.get(prefix):
                 parts.append(renderer(job.subject, self.user, self.page))
@@ -185,5 +194,5 @@ def _progress_renderer(frame: dict):
     return render
 
 
-def _render_activity(user) -> str:
-    return render_to_string("jobs/activity.html#live", activity_context(user))
+def _render_activity(user, everything: bool) -> str:
+    return render_to_string("jobs/activity.html#live", activity_context(user, everything))

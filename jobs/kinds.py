@@ -9,6 +9,7 @@ Dramatiq wiring all read the registry, never the other way round.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -45,6 +46,9 @@ class Kind:
     waits_for_children: ClassVar[bool] = False
     # Whether a finished job can be redone by "Retry".
     retryable: ClassVar[bool] = True
+    # Bookkeeping that comes with other work (reading a video's metadata): the
+    # Activity page leaves it out unless asked, so that it does not crowd out the rest.
+    quiet: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -72,7 +76,8 @@ class Kind:
         raise NotImplementedError(f"{self.name} has neither a child nor run_inline")
 
     def received(self, job: Job, payload: Any) -> None:
-        """Something the child emitted before finishing (see ``Reporter.emit``)."""
+        """Something the child emitted before finishing (see ``Reporter.emit``),
+        called outside any transaction: open one for writes that belong together."""
 
     def store(self, job: Job, result: dict[str, Any], work_dir: Path) -> dict[str, Any]:
         """Slow work on a finished child's result, outside any transaction:
@@ -102,6 +107,11 @@ class Kind:
 
 KINDS: dict[str, Kind] = {}
 
+# Called with every job that failed for good (after its last attempt),
+# whatever its kind, once the failure is committed. Other apps add theirs
+# (notifications); the job system knows nothing of them.
+FAILURE_LISTENERS: list[Callable[[Job], None]] = []
+
 
 def get(name: str) -> Kind:
     return KINDS[name]
@@ -110,6 +120,11 @@ def get(name: str) -> Kind:
 def pausable_queues() -> set[str]:
     """The queues that "Pause downloads" holds."""
     return {kind.queue for kind in KINDS.values() if kind.pausable}
+
+
+def quiet_kinds() -> list[str]:
+    """The kinds the Activity page leaves out unless asked."""
+    return sorted(name for name, kind in KINDS.items() if kind.quiet)
 
 
 def startable() -> list[str]:

@@ -7,12 +7,13 @@ jobs finish. Resuming re-sends every held job, since their messages are gone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 
 from jobs import kinds
-from jobs.models import Job, PausedQueue
+from jobs.models import Job, PausedQueue, Status
 from jobs.models.family import batched, send_all
 
 
@@ -42,3 +43,17 @@ def resume() -> int:
         transaction.on_commit(lambda batch=batch: send_all(batch))
         count += len(batch)
     return count
+
+
+def mark_held(jobs: Iterable[Job]) -> None:
+    """Set ``held`` on each job: queued in a paused queue, so it waits for a
+    resume (the pages say "Paused" rather than what it would be doing)."""
+    jobs = list(jobs)
+    queues = {job.queue for job in jobs if job.status == Status.QUEUED}
+    paused = set(
+        PausedQueue.objects.filter(queue__in=queues).values_list("queue", flat=True)
+        if queues
+        else ()
+    )
+    for job in jobs:
+        job.held = job.status == Status.QUEUED and job.queue in paused

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -11,8 +12,12 @@ from django.utils import timezone
 from jobs.models import ACTIVE, ALL, Job, PausedQueue, Status, WorkerBeat
 
 
-def stats_for(user) -> dict[str, Any]:
+def stats_for(user, hidden_kinds: Iterable[str] = ()) -> dict[str, Any]:
+    """The user's figures; ``hidden_kinds`` are left out of them (the Activity
+    page's quiet kinds)."""
     jobs = Job.objects.for_user(user)
+    if hidden_kinds:
+        jobs = jobs.exclude(kind__in=hidden_kinds)
     now = timezone.now()
     by_status = dict.fromkeys(ALL, 0)
     by_queue: dict[str, dict[str, int]] = {}

@@ -20,11 +20,13 @@ ACTIVE = (Status.QUEUED, Status.RUNNING)
 FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 ALL = (*ACTIVE, *FINISHED)
 
-PROGRESS_FIELDS = ("percent", "downloaded_bytes", "total_bytes", "speed", "eta", "stage")
+# ``detail`` says what a job is on, in words (e.g. "12 of 2,000 · Artist - Title.mp4").
+PROGRESS_FIELDS = ("percent", "downloaded_bytes", "total_bytes", "speed", "eta", "stage", "detail")
 
 
 def progress_frame(state: Mapping[str, Any]) -> dict[str, Any]:
     """The progress part of a job, as the API, the sockets and the pages show it."""
     frame = {field: state.get(field) for field in PROGRESS_FIELDS}
     frame["stage"] = frame["stage"] or ""
+    frame["detail"] = frame["detail"] or ""
     return frame

@@ -167,7 +167,7 @@ class Supervisor:
                     return None, False
                 if message[0] == "progress":
                     self.state.update(message[1])
-                    mark = (self.state.get("stage"), self.state.get("downloaded_bytes"))
+                    mark = tuple(self.state.get(k) for k in ("stage", "downloaded_bytes", "detail"))
                     if mark != last_mark:
                         last_mark, last_moved = mark, time.monotonic()
                     self.job.publish_progress(self.state)
@@ -176,8 +176,8 @@ class Supervisor:
                     book.log(attempt, message[1], message[2])
                 elif message[0] == "emit":
                     last_moved = time.monotonic()
-                    with transaction.atomic():
-                        self.spec.received(self.job, message[1])
+                    # Outside any transaction: a kind may move files here.
+                    self.spec.received(self.job, message[1])
                 else:
                     return message, False
             now = time.monotonic()

@@ -11,8 +11,11 @@ the CSRF header htmx sends.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from jobs import kinds
-from jobs.models import Job, Status
+from jobs.models import ACTIVE, Job, Status
 from jobs.stats import queue_capacity, stats_for, waiting_reason
 
 # Rows shown per list on the Activity page; the headings count them all.
@@ -36,11 +39,22 @@ def attach_children_counts(jobs) -> None:
         parents[pk].counts = counts
 
 
-def activity_context(user) -> dict:
+def activity_context(user, everything: bool = False) -> dict:
     """Everything the live part of the Activity page shows, in a dozen queries
-    however many jobs there are (the UI socket calls this on every change)."""
-    jobs = Job.objects.for_user(user).select_related("owner", "parent")
-    running = list(jobs.filter(status=Status.RUNNING).order_by("started_at")[:LIST_LIMIT])
+    however many jobs there are (the UI socket calls this on every change).
+
+    1. Jobs of quiet kinds (a video's metadata look-up) are left out of the
+       lists and figures unless ``everything``: they would crowd out the
+       downloads, and each video's page lists them anyway.
+    2. A waiting parent none of whose children runs (all queued, e.g. held by
+       a pause) is not running: it is listed and counted with the queued jobs,
+       saying why its children wait (``hold_idle_parents``).
+    """
+    hidden = () if everything else kinds.quiet_kinds()
+    jobs = Job.objects.for_user(user).select_related("owner", "parent").exclude(kind__in=hidden)
+    running = list(
+        jobs.filter(status=Status.RUNNING).with_idle().order_by("started_at")[:LIST_LIMIT]
+    )
     queued = list(
         jobs.filter(status=Status.QUEUED).order_by("-priority", "created_at")[:LIST_LIMIT]
     )
@@ -48,8 +62,11 @@ def activity_context(user) -> dict:
     paused, capacity, busy = queue_capacity()
     for job in queued:
         job.reason = waiting_reason(job, paused, capacity, busy)
+    stats = stats_for(user, hidden)
+    idle = hold_idle_parents(jobs, running, paused, stats)
+    running = [job for job in running if not job.idle]
+    queued = (idle + queued)[:LIST_LIMIT]
     attach_children_counts(running + queued + recent)
-    stats = stats_for(user)
     return {
         "viewer": user,
         "stats": stats,
@@ -60,7 +77,36 @@ def activity_context(user) -> dict:
         "queued": queued,
         "recent": recent,
         "list_limit": LIST_LIMIT,
+        "everything": everything,
+        "back": reverse("activity") + ("?jobs=all" if everything else ""),
     }
+
+
+def hold_idle_parents(jobs, running: list[Job], paused: dict[str, str], stats: dict) -> list[Job]:
+    """The idle parents among ``running`` (annotated ``with_idle``), each with
+    the ``reason`` its children wait ("paused" when a pause holds them).
+    ``stats`` is changed to count every idle parent of ``jobs`` as queued."""
+    idle = [job for job in running if job.idle]
+    held = set()
+    if idle and paused:
+        held = set(
+            Job.objects.filter(parent__in=idle, status=Status.QUEUED, queue__in=paused)
+            .values_list("parent_id", flat=True)
+            .distinct()
+        )
+    for parent in idle:
+        parent.reason = "paused" if parent.pk in held else "waiting for its jobs to start"
+    if len(running) < LIST_LIMIT:  # every running job is in the list: so is every idle one
+        by_queue = Counter(parent.queue for parent in idle)
+    else:
+        rows = jobs.idle_parents().order_by().values_list("queue").annotate(Count("pk"))
+        by_queue = Counter(dict(rows))
+    for queue, n in by_queue.items():
+        per_queue = stats["by_queue"].setdefault(queue, dict.fromkeys(ACTIVE, 0))
+        for counts in (stats["by_status"], per_queue):
+            counts[Status.RUNNING] = max(0, counts[Status.RUNNING] - n)
+            counts[Status.QUEUED] += n
+    return idle
 
 
 def _get_job_for_user(request: HttpRequest, pk) -> Job:
@@ -84,7 +130,8 @@ def back(request: HttpRequest, default: str) -> HttpResponse:
 
 @login_required
 def activity(request: HttpRequest) -> HttpResponse:
-    return render(request, "jobs/activity.html", activity_context(request.user))
+    everything = request.GET.get("jobs") == "all"
+    return render(request, "jobs/activity.html", activity_context(request.user, everything))
 
 
 @login_required

@@ -14,6 +14,7 @@ from ninja.security import APIKeyHeader, HttpBearer, django_auth
 from jobs.api import router as jobs_router
 from mvidarr.models import ApiKey
 from videos.api import router as videos_router
+from videos.artists_api import router as artists_router
 from videos.profiles_api import router as profiles_router
 
 
@@ -45,6 +46,7 @@ api = NinjaAPI(
 )
 api.add_router("/", videos_router)
 api.add_router("/", profiles_router)
+api.add_router("/", artists_router)
 api.add_router("/", jobs_router)
 
 

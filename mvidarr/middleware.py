@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import redirect
 
 # Paths that work before the first account exists.
-OPEN_PREFIXES = ("/setup/", "/static/", "/api/")
+OPEN_PREFIXES = ("/setup/", "/static/", "/api/", "/favicon.ico")
 _has_users = False
 
 

@@ -75,3 +75,19 @@ class SetupLock(models.Model):
                 return False
             user.save()
         return True
+
+
+class RuntimeSetting(models.Model):
+    """A setting staff changed on the Settings page (see ``mvidarr.config``):
+    one row per option that differs from its default. Never shown in the
+    admin: some values are secrets."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    value = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    def __str__(self) -> str:
+        return self.name

@@ -16,6 +16,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from videos.layout import DEFAULT_TEMPLATE, check_template
 from videos.netguard import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,6 +35,19 @@ def envbool(name: str, default: bool) -> bool:
     if raw in ("false", "0"):
         return False
     raise ImproperlyConfigured(f"{name} must be one of true/false/1/0, not {raw!r}")
+
+
+def envlist(name: str) -> list[str]:
+    """``a,b,c``: the non-empty items, stripped."""
+    return [item.strip() for item in envstr(name).split(",") if item.strip()]
+
+
+def envurl(name: str) -> str:
+    """An http(s) URL without a trailing slash, or ""."""
+    url = envstr(name).rstrip("/")
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"{name} must be an http:// or https:// URL, not {url!r}")
+    return url
 
 
 def envint(name: str, default: int, minimum: int = 0) -> int:
@@ -55,6 +69,10 @@ def envint(name: str, default: int, minimum: int = 0) -> int:
 os.umask(0o077)
 DATA_DIR = Path(envstr("MVIDARR_DATA_DIR", str(BASE_DIR / "data"))).resolve()
 LIBRARY_DIR = Path(envstr("MVIDARR_LIBRARY_DIR", str(DATA_DIR / "library"))).resolve()
+try:  # where files go inside the library (videos.layout; also on the Settings page)
+    LIBRARY_TEMPLATE = check_template(envstr("MVIDARR_LIBRARY_TEMPLATE", DEFAULT_TEMPLATE))
+except ValueError as e:
+    raise ImproperlyConfigured(f"MVIDARR_LIBRARY_TEMPLATE: {e}") from None
 # Downloads land here first and move into the library only when complete, so a
 # cancelled or failed job never leaves a partial file in the library.
 WORK_DIR = DATA_DIR / "work"
@@ -153,6 +171,18 @@ JOB_STALL_TIMEOUT = envint("MVIDARR_STALL_TIMEOUT", 120, minimum=2)
 # Finished jobs (and their logs) are deleted after this many days.
 JOB_HISTORY_DAYS = envint("MVIDARR_HISTORY_DAYS", 30, minimum=1)
 
+# Integrations. Staff may set each of these (and MIN_FREE_MB, the retries and
+# the library template above) on the Settings page; a variable that is set
+# here wins (see mvidarr/config.py).
+NOTIFY_URLS = envlist("MVIDARR_NOTIFY_URLS")  # Apprise URLs
+JELLYFIN_URL = envurl("MVIDARR_JELLYFIN_URL")
+JELLYFIN_TOKEN = envstr("MVIDARR_JELLYFIN_TOKEN")
+PLEX_URL = envurl("MVIDARR_PLEX_URL")
+PLEX_TOKEN = envstr("MVIDARR_PLEX_TOKEN")
+IMVDB_API_KEY = envstr("MVIDARR_IMVDB_API_KEY")
+# New files reach the media servers in one refresh at most this often (seconds).
+MEDIA_REFRESH_EVERY = envint("MVIDARR_MEDIA_REFRESH_EVERY", 60, minimum=1)
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -171,6 +201,7 @@ INSTALLED_APPS = [
     "mvidarr",
     "jobs",
     "videos",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -320,5 +351,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        # Apprise's debug lines carry notification URLs, and so their secrets.
+        "apprise": {"level": "WARNING"},
+    },
 }

@@ -7,10 +7,12 @@ from mvidarr.api import api
 
 urlpatterns = [
     path("setup/", views.setup, name="setup"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(template_name="mvidarr/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include("jobs.urls")),
     path("", include("videos.urls")),
+    path("", include("integrations.urls")),
 ]

@@ -3,9 +3,12 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model, login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 from mvidarr.forms import AdminSetupForm
 from mvidarr.models import SetupLock
+
+FAVICON = "mvidarr/favicon.svg"
 
 
 def setup(request: HttpRequest) -> HttpResponse:
@@ -22,3 +25,9 @@ def setup(request: HttpRequest) -> HttpResponse:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("library")
     return render(request, "mvidarr/setup.html", {"form": form})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for where a page names no icon
+    (the admin, the API docs): the SVG icon every page of ours links."""
+    return redirect(static(FAVICON))

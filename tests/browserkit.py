@@ -1,11 +1,16 @@
-"""Shared pieces of the browser tests: Debian's Chromium driven by Playwright."""
+"""Shared pieces of the browser tests: Debian's Chromium driven by Playwright.
+
+The fixtures ``browser``, ``console`` and ``page`` (imported by conftest.py)
+give each test a fresh page on the embedded app that fails the test on any
+console error it did not expect."""
 
 from __future__ import annotations
 
 import re
 import time
 
-from playwright.sync_api import expect
+import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from tests.live import PASSWORD
 
@@ -80,15 +85,55 @@ def assert_not_reloaded(page) -> None:
     assert page.evaluate("window.__marker") == 1, "the page navigated or reloaded"
 
 
-def csp_violations(page) -> list[str]:
-    """Collects what the page's Content-Security-Policy blocked (should stay empty:
-    the pages must work with scripts from our own origin only)."""
-    blocked: list[str] = []
-    page.on(
-        "console",
-        lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None,
-    )
-    return blocked
+class Console:
+    """A page's console errors and uncaught exceptions: what the Content
+    Security Policy blocked, failed loads (a missing favicon), htmx's own
+    errors (``htmx:oobErrorNoTarget``) and broken scripts. A test that causes
+    one on purpose (a 422 form) says so with ``allow``."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.allowed: list[re.Pattern] = []
+
+    def watch(self, page) -> None:
+        page.on("console", self._message)
+        page.on("pageerror", lambda error: self.errors.append(f"Uncaught {error}"))
+
+    def _message(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def allow(self, pattern: str) -> None:
+        self.allowed.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(p.search(e) for p in self.allowed)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console()
+
+
+@pytest.fixture
+def page(browser, embedded_app, console):
+    """A page on the embedded app; the test fails on a console error."""
+    context = browser.new_context(base_url=embedded_app.base_url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    console.watch(page)
+    yield page
+    errors = console.unexpected()  # before closing, which may log errors of its own
+    context.close()
+    assert errors == [], f"console errors: {errors}"
 
 
 def wait_for_js(page, expression: str, timeout: float = 15) -> None:

@@ -5,6 +5,8 @@ import logging
 
 import pytest
 
+from tests.browserkit import browser, console, page  # noqa: F401 (shared fixtures)
+from tests.integrationkit import FakeJellyfin, FakePlex, Hook
 from tests.live import PASSWORD, LiveApp
 from tests.media import MediaServer
 
@@ -37,6 +39,36 @@ def app(request):
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOW_PRIVATE_URLS = True
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config():
+    """No run-time setting cached from another test's (rolled back) saves."""
+    # Django's apps are ready only once pytest-django has set them up.
+    from mvidarr import config
+
+    config.invalidate()
+    yield
+    config.invalidate()
+
+
+@pytest.fixture
+def hook():
+    """A local webhook recording what Apprise's json:// sends it."""
+    with Hook() as server:
+        yield server
+
+
+@pytest.fixture
+def jellyfin():
+    with FakeJellyfin() as server:
+        yield server
+
+
+@pytest.fixture
+def plex():
+    with FakePlex() as server:
+        yield server
 
 
 @pytest.fixture

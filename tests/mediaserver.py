@@ -18,7 +18,8 @@ Routes:
                                    a key: ``T/<stem>`` (and trace) for a playlist,
                                    ``T/segments`` for segments, so requests are
                                    counted per variant (``T/v720/segments``)
-    GET /page/<name>.html          HTML page with ``<video src="/media/<name>.mp4">``
+    GET /page/<name>.html          HTML page with ``<video src="/media/<name>.mp4">``;
+                                   ``?title=T`` gives the page that title
     GET /embed.html?src=URL        HTML page with ``<video src="URL">``
     GET /redirect?to=URL           302 to URL
     GET /blob/<name>?type=T        a small SVG-with-script body (not media) sent
@@ -269,8 +270,10 @@ class Handler(BaseHTTPRequestHandler):
     def _page(self, name: str, query: str) -> None:
         if not SAFE_NAME.fullmatch(name) or not (self.server.cache / f"{name}.mp4").is_file():
             return self._text(404, "not found\n")
+        params = parse_qsl(query, keep_blank_values=True)
+        title = html.escape(dict(params).get("title") or f"Test video {name}")
+        query = urlencode([(k, v) for k, v in params if k != "title"])
         src = html.escape(f"/media/{quote(name)}.mp4" + (f"?{query}" if query else ""))
-        title = html.escape(f"Test video {name}")
         self._text(
             200,
             f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title>\n'

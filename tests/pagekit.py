@@ -6,15 +6,17 @@ import uuid
 import warnings
 
 from jobs.models import Job
-from videos.models import Video
+from videos.models import Artist, Video
 
 HTMX = {"HX-Request": "true"}
 PAGES = ["/", "/activity/", "/?status=failed"]
 
 
-def video_of(user, title="Song", **fields) -> Video:
+def video_of(user, title="Song", artist: str = "", **fields) -> Video:
+    """A video of ``user``'s, by the artist of that name (made if new)."""
     fields.setdefault("url", f"https://videos.example.com/watch?v={uuid.uuid4().hex}")
-    return Video.objects.create(owner=user, title=title, **fields)
+    artist = Artist.objects.named(user.pk, artist)
+    return Video.objects.create(owner=user, title=title, artist=artist, **fields)
 
 
 def job_of(user, video=None, status="queued", kind="download_video", **fields) -> Job:

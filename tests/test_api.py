@@ -70,6 +70,7 @@ def test_creating_a_job_by_url(api):
         "speed",
         "eta",
         "stage",
+        "detail",
     }
     listed = api("get", "/jobs").json()
     assert [j["id"] for j in listed] == [body["id"]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 
 import pytest
 
@@ -14,12 +15,9 @@ expect = playwright_api.expect
 
 from tests.apikit import finished, probe, unique  # noqa: E402
 from tests.browserkit import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
     WATCH_PROGRESS,
     add_from_library,
     assert_not_reloaded,
-    csp_violations,
     log_in,
     mark_page,
     seen_progress,
@@ -28,26 +26,9 @@ from tests.browserkit import (  # noqa: E402
     watch_progress,
 )
 
+# The browser, console and page fixtures are tests.browserkit's (see conftest.py):
+# a console error (a blocked script, a failed load, an htmx error) fails a test.
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, embedded_app):
-    context = browser.new_context(base_url=embedded_app.base_url)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    blocked = csp_violations(page)
-    yield page
-    context.close()
-    assert blocked == []
 
 
 def test_a_download_from_the_library_shows_live_progress_to_the_end(page, media):
@@ -122,7 +103,8 @@ def test_cancelling_from_the_activity_page_moves_the_job_to_recent(page, media, 
     assert client.get(f"/api/jobs/{job_id}").json()["status"] == "cancelled"
 
 
-def test_a_refused_url_shows_its_error_in_the_form_without_a_reload(page, media):
+def test_a_refused_url_shows_its_error_in_the_form_without_a_reload(page, media, console):
+    console.allow(r"status of 422")  # the refused form comes back as 422 on purpose
     log_in(page)
     mark_page(page)
     form = page.locator("#add-form")
@@ -234,6 +216,31 @@ def test_the_video_page_follows_a_download_live(page, media, embedded_app):
     expect(state.locator(".badge")).to_have_text("Downloaded", timeout=30_000)
     expect(state.locator(".file")).to_contain_text(".mp4")
     assert_not_reloaded(page)
+
+
+def test_the_artists_pages_lead_to_an_artists_videos_that_download_live(page, media, embedded_app):
+    client = embedded_app.client("alice")
+    band = f"Browser Band {uuid.uuid4().hex[:6]}"
+    url = media.url(unique("media/clip.mp4?rate=100000"))
+    video = client.post("/api/videos", json={"url": url, "artist": band, "title": "Live Song"})
+    assert video.status_code == 201, video.text
+    finished(client, video.json()["job_id"])  # the info job, so the download is the only one
+    video_id = video.json()["id"]
+
+    log_in(page)
+    page.get_by_role("link", name="Artists").click()
+    expect(page.get_by_role("heading", name="Artists")).to_be_visible()
+    page.get_by_role("link", name=band).click()
+    expect(page.get_by_role("heading", name=band)).to_be_visible()
+    row = page.locator(f"#video-{video_id}")
+    expect(row.get_by_role("link", name="Live Song")).to_be_visible()
+    expect(row.locator(".badge")).to_have_text("Wanted")
+    wait_live(page)
+    mark_page(page)
+
+    row.get_by_role("button", name="Download").click()
+    expect(row.locator(".badge")).to_have_text("Downloaded", timeout=30_000)
+    expect(row.locator(".file")).to_contain_text(f"{band}/{band} - Live Song")
 
 
 def test_a_feed_added_in_the_library_turns_into_its_playlist_live(page, media, embedded_app):

@@ -44,7 +44,7 @@ def test_the_dashboard_shows_figures_and_why_each_job_waits(client, users):
     slot = job_of(alice, video_of(alice, "Slot"), queue="video_downloads")
     later = job_of(alice, video_of(alice, "Later"), queue="metadata", attempts=1, error="HTTP 503")
     Job.objects.filter(pk=later.pk).update(retry_at=timezone.now() + timedelta(minutes=5))
-    nobody = job_of(alice, kind="extract_video_info", queue="default", label="Nobody")
+    nobody = job_of(alice, kind="ping", queue="default", label="Nobody")
     finish(job_of(alice, status="succeeded", label="Done"))
     finish(job_of(alice, status="failed", label="Broke", error="boom"))
     finish(job_of(alice, status="failed", label="Old"), timezone.now() - timedelta(days=3))
@@ -98,7 +98,8 @@ def test_a_parent_shows_how_many_children_are_done_and_links_both_ways(client, u
     Job.objects.filter(pk=child.pk).update(status="succeeded", finished_at=timezone.now())
     client.force_login(alice)
     html = client.get("/activity/").content.decode()
-    row = row_html(section(html, "running"), f"job-{parent.pk}")
+    # No child runs: the parent waits with the queued jobs.
+    row = row_html(section(html, "queued"), f"job-{parent.pk}")
     assert "<strong>1 of 3</strong> done · 2 queued" in row
     assert f'href="/jobs/{parent.pk}/"' in row and "attempt" not in row
     sibling = parent.children.filter(status="queued").first()

@@ -59,6 +59,20 @@ def test_a_download_lands_in_the_library_complete(app, media, path):
     assert "<runtime>1</runtime>" in nfo  # minutes, as Kodi has it: a 6 s clip is not 0
     assert "<durationinseconds>6</durationinseconds>" in nfo and "<width>320</width>" in nfo
     assert not (app.data_dir / "work" / uuid.UUID(job["id"]).hex).exists()
+    log = [entry["message"] for entry in client.get(f"/api/jobs/{job['id']}/log").json()]
+    assert f"Saved to {video['file']}" in log
+
+
+def test_a_download_started_by_url_is_named_by_its_title_once_known(app, media):
+    client = app.client("alice")
+    url = media.url(unique("page/clip.html"))
+    started = client.post("/api/jobs", json={"kind": "download_video", "url": url})
+    assert started.status_code == 202, started.text
+    assert started.json()["label"] == url  # nothing else is known yet
+    job = finished(client, started.json()["id"])
+    assert job["status"] == "succeeded", job
+    video = client.get(f"/api/videos/{job['result']['video_id']}").json()
+    assert video["title"].startswith("Test video clip") and job["label"] == video["title"]
 
 
 def test_progress_frames_stream_over_the_websocket(app, media):

@@ -13,8 +13,8 @@ from django.conf import settings
 from jobs.child import WorkError
 from tests.apikit import add_video, finished, unique
 from tests.media import DEFAULT_CACHE
+from tests.pagekit import video_of
 from videos.media import confirm_media, write_nfo
-from videos.models import Video
 
 
 @pytest.mark.parametrize("name", ["evil.svg", "evil.swf", "evil.json", "evil.mp4"])
@@ -49,9 +49,7 @@ def test_ffprobe_accepts_a_real_clip_under_a_media_extension_only(media, tmp_pat
 
 
 def test_a_file_already_on_disk_is_never_overwritten(users, media, tmp_path):
-    video = Video.objects.create(
-        owner=users["alice"], url="http://a/1", artist="A", title="T", source_id="x"
-    )
+    video = video_of(users["alice"], "T", artist="A", url="http://a/1", source_id="x")
     squatter = settings.LIBRARY_DIR / "A" / "A - T [x].mp4"
     squatter.parent.mkdir(parents=True, exist_ok=True)
     squatter.write_bytes(b"not ours")
@@ -63,9 +61,7 @@ def test_a_file_already_on_disk_is_never_overwritten(users, media, tmp_path):
 
 def test_two_videos_with_one_name_and_other_extensions_get_their_own_nfo(users, media, tmp_path):
     first, second = (
-        Video.objects.create(
-            owner=owner, url=f"http://{owner}/1", artist="B", title="Same", source_id="y"
-        )
+        video_of(owner, "Same", artist="B", url=f"http://{owner}/1", source_id="y")
         for owner in (users["alice"], users["bob"])
     )
     one = first.file_into_library(clip(tmp_path, "a.mp4"), "mp4")

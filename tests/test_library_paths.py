@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from videos.models import Video, safe_name
+from tests.pagekit import video_of
+from videos.models import Artist, Video, safe_name
 
 
 @pytest.mark.parametrize(
@@ -43,7 +44,7 @@ def test_long_names_are_cut():
 )
 @pytest.mark.django_db
 def test_the_library_path_is_always_inside_the_library(artist, title, source_id):
-    video = Video(pk=7, artist=artist, title=title, source_id=source_id)
+    video = Video(pk=7, artist=Artist(name=artist), title=title, source_id=source_id)
     path = video.library_path("mp4")
     assert path.is_relative_to(settings.LIBRARY_DIR)
     assert path.parent.parent == settings.LIBRARY_DIR
@@ -52,18 +53,16 @@ def test_the_library_path_is_always_inside_the_library(artist, title, source_id)
 
 @pytest.mark.django_db
 def test_the_layout_is_artist_folder_then_artist_dash_title():
-    video = Video(pk=3, artist="AC/DC", title="Thunderstruck", source_id="v1")
+    video = Video(pk=3, artist=Artist(name="AC/DC"), title="Thunderstruck", source_id="v1")
     assert video.library_path("mkv").relative_to(settings.LIBRARY_DIR).as_posix() == (
         "AC DC/AC DC - Thunderstruck [v1].mkv"
     )
 
 
 def test_two_videos_with_the_same_source_id_get_separate_files(users):
-    first = Video.objects.create(
-        owner=users["alice"], url="http://a/1", artist="A", title="T", source_id="x"
-    )
-    second = Video.objects.create(
-        owner=users["bob"], url="http://b/1", artist="A", title="T", source_id="x"
+    first, second = (
+        video_of(users[name], "T", artist="A", url=f"http://{name}/1", source_id="x")
+        for name in ("alice", "bob")
     )
     first.mark_downloaded(first.library_path("mp4"), 1, {})
     assert second.library_path("mp4") != first.library_path("mp4")

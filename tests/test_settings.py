@@ -28,6 +28,14 @@ def test_it_rejects_a_concurrency_that_is_not_a_positive_number():
     assert "at least 1" in load_settings(MVIDARR_DOWNLOAD_CONCURRENCY="0").stderr
 
 
+def test_it_rejects_a_bad_library_template_or_media_server_url():
+    bad = load_settings(MVIDARR_LIBRARY_TEMPLATE="../{title}.{ext}")
+    assert bad.returncode != 0 and "MVIDARR_LIBRARY_TEMPLATE: the template must be" in bad.stderr
+    bad = load_settings(MVIDARR_PLEX_URL="plex.lan:32400")
+    assert bad.returncode != 0 and "MVIDARR_PLEX_URL must be an http:// or https://" in bad.stderr
+    assert load_settings(MVIDARR_JELLYFIN_URL="http://jellyfin:8096/").returncode == 0
+
+
 def test_it_generates_and_keeps_a_secret_key_in_the_data_dir(tmp_path):
     env = {"MVIDARR_DATA_DIR": str(tmp_path), "SECRET_KEY": ""}
     code = "from django.conf import settings; print(settings.SECRET_KEY)"

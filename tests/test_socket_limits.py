@@ -125,7 +125,9 @@ def test_sixty_activity_sockets_of_one_user_cost_one_render_per_change(
     settings.WS_MAX_PER_USER = 100
     renders = []
     real = consumers._render_activity
-    monkeypatch.setattr(consumers, "_render_activity", lambda u: renders.append(1) or real(u))
+    monkeypatch.setattr(
+        consumers, "_render_activity", lambda *args: renders.append(1) or real(*args)
+    )
     alice = users["alice"]
 
     async def scenario() -> tuple[int, set[str]]:

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
 
-from videos.models import Profile, Video
+from videos.models import Artist, Profile, Video
 from videos.validation import BadUrl, check_url
 
 
@@ -24,10 +26,35 @@ class VideoAdminForm(forms.ModelForm):
 @admin.register(Video)
 class VideoAdmin(admin.ModelAdmin):
     form = VideoAdminForm
-    list_display = ("title", "artist", "status", "profile", "file_size", "owner", "created_at")
+    list_display = ("title", "artist", "status", "profile", "size", "owner", "created_at")
     list_filter = ("status", "profile")
-    search_fields = ("title", "artist", "url", "file")
-    readonly_fields = ("file", "file_size", "metadata", "created_at", "updated_at")
+    list_select_related = ("artist", "profile", "owner")
+    search_fields = ("title", "artist__name", "url", "file")
+    autocomplete_fields = ("artist",)
+    readonly_fields = ("file", "size", "metadata", "created_at", "updated_at")
+    exclude = ("file_size",)
+
+    @admin.display(description="file size", ordering="file_size")
+    def size(self, video: Video) -> str | None:
+        return None if video.file_size is None else filesizeformat(video.file_size)
+
+
+@admin.register(Artist)
+class ArtistAdmin(admin.ModelAdmin):
+    """Artists with their number of videos, counted in the list's own query."""
+
+    list_display = ("name", "sort_name", "owner", "video_count", "monitored", "auto_download")
+    list_filter = ("monitored", "auto_download")
+    list_select_related = ("owner",)
+    search_fields = ("name", "sort_name", "owner__username")
+    readonly_fields = ("created_at",)
+
+    def get_queryset(self, request) -> QuerySet:
+        return super().get_queryset(request).with_counts()
+
+    @admin.display(description="videos", ordering="video_count")
+    def video_count(self, artist: Artist) -> int:
+        return artist.video_count
 
 
 @admin.register(Profile)

@@ -3,20 +3,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import StrictInt, field_validator
 
 from jobs.api import JobOut
+from videos.browse import SORTS, browse
+from videos.editing import edit_video
 from videos.models import MAX_ID, Profile, UnknownProfile, Video, clean_text
 from videos.tasks import start_bulk_download
 from videos.validation import MAX_URL_LENGTH, BadUrl
 
 router = Router(tags=["videos"])
+# One of these or nothing (422 otherwise).
+STATUS_PATTERN = f"^({'|'.join(Video.Status.values)})?$"
+SORT_PATTERN = f"^({'|'.join(SORTS)})$"
 
 
 class Pages(PageNumberPagination):
@@ -39,6 +43,22 @@ class VideoIn(Schema):
         return clean_text(value)
 
 
+class VideoPatch(Schema):
+    """Metadata to change; a field left out stays, a null text is cleared."""
+
+    artist: str | None = Field(None, max_length=200)
+    title: str | None = Field(None, max_length=300)
+    year: int | None = Field(None, ge=1800, le=2200)
+    album: str | None = Field(None, max_length=200)
+    genre: str | None = Field(None, max_length=100)
+    director: str | None = Field(None, max_length=200)
+
+    @field_validator("artist", "title", "album", "genre", "director")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str:
+        return clean_text(value or "")
+
+
 class BulkIn(Schema):
     video_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=5000)
 
@@ -48,6 +68,7 @@ class VideoOut(Schema):
     url: str
     title: str
     artist: str
+    artist_id: int | None = None
     status: str
     error: str | None
     file: str | None
@@ -62,6 +83,11 @@ class VideoOut(Schema):
     profile_id: int | None
     created_at: datetime
     job_id: str | None = None
+
+    @staticmethod
+    def resolve_artist(obj: Video | dict) -> str:
+        """The artist's name (a video from a list is a model, not ``to_dict()``)."""
+        return obj["artist"] if isinstance(obj, dict) else obj.artist_name
 
 
 class JobStarted(Schema):
@@ -96,20 +122,49 @@ def create_video(request: HttpRequest, data: VideoIn):
 
 @router.get("/videos", response=list[VideoOut])
 @paginate(Pages, page_size=50)
-def list_videos(request: HttpRequest, status: str = "", q: str = "", artist: str = ""):
-    videos = Video.objects.for_user(request.auth)
-    if status:
-        videos = videos.filter(status=status)
-    if artist:
-        videos = videos.filter(artist__iexact=artist)
-    if q:
-        videos = videos.filter(Q(title__icontains=q) | Q(artist__icontains=q) | Q(url__icontains=q))
-    return videos
+def list_videos(
+    request: HttpRequest,
+    status: str = Query("", pattern=STATUS_PATTERN),
+    q: str = Query("", max_length=200),
+    artist: str = Query("", max_length=200),
+    artist_id: int | None = Query(None, ge=1, le=MAX_ID),
+    year: int | None = Query(None, ge=1800, le=2200),
+    has_file: bool | None = None,
+    sort: str = Query("added", pattern=SORT_PATTERN),
+    order: str = Query("", pattern="^(reverse)?$"),
+):
+    """Search (``q``: title or artist name), filter and sort the library.
+    ``artist`` is a name (in any case), ``artist_id`` an artist's id; ``sort``
+    is one of added (newest first), title, artist, year, duration, size, and
+    ``order=reverse`` turns it round."""
+    return browse(
+        Video.objects.for_user(request.auth),
+        q=clean_text(q),
+        status=status,
+        artist=artist,
+        artist_id=artist_id,
+        year=year,
+        has_file=has_file,
+        sort=sort,
+        reverse=order == "reverse",
+    )
 
 
 @router.get("/videos/{int:video_id}", response=VideoOut)
 def get_video(request: HttpRequest, video_id: int):
     return get_video_for_user(request, video_id).to_dict()
+
+
+@router.patch("/videos/{int:video_id}", response={200: VideoOut, 202: JobStarted})
+def update_video(request: HttpRequest, video_id: int, data: VideoPatch):
+    """Change a video's metadata. 200 with the video when nothing on disk
+    changes; 202 with the job that renames its files (video, NFO, thumbnail)
+    by ``MVIDARR_LIBRARY_TEMPLATE`` when it has a file."""
+    video = get_video_for_user(request, video_id)
+    job = edit_video(video, data.dict(exclude_unset=True), request.auth)
+    if job is None:
+        return Status(200, video.to_dict())
+    return Status(202, {"job_id": str(job.pk), "status": job.status})
 
 
 @router.post("/videos/{int:video_id}/download", response={202: JobStarted})

@@ -6,7 +6,9 @@ class VideosConfig(AppConfig):
 
     def ready(self) -> None:
         # Kinds and renderers need the models, so not before the registry is ready.
-        import videos.tasks  # noqa: F401  (declares the job kinds)
+        import videos.editing  # noqa: F401  (declares the job kinds)
+        import videos.importing  # noqa: F401
+        import videos.tasks  # noqa: F401
         from jobs.consumers import SUBJECT_RENDERERS
         from videos.views import render_row
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from videos.models import clean_text
 from videos.validation import MAX_URL_LENGTH, BadUrl, check_url
 
 
@@ -20,3 +21,16 @@ class AddVideoForm(forms.Form):
             return check_url(self.cleaned_data["url"])
         except BadUrl as e:
             raise forms.ValidationError(str(e)) from None
+
+
+class EditVideoForm(forms.Form):
+    artist = forms.CharField(max_length=200, required=False)
+    title = forms.CharField(max_length=300, required=False)
+    year = forms.IntegerField(min_value=1800, max_value=2200, required=False)
+    album = forms.CharField(max_length=200, required=False)
+    genre = forms.CharField(max_length=100, required=False)
+    director = forms.CharField(max_length=200, required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        return {k: clean_text(v) if isinstance(v, str) else v for k, v in data.items()}

@@ -25,6 +25,8 @@ MEDIA_EXTENSIONS = frozenset({
     "mp4", "m4v", "mov", "mkv", "webm", "ts", "avi", "flv",
     "ogv", "ogg", "mp3", "m4a", "aac", "opus", "flac", "wav",
 })  # fmt: skip
+# What an import looks for: the media extensions that hold pictures.
+VIDEO_EXTENSIONS = frozenset({"mp4", "m4v", "mov", "mkv", "webm", "ts", "avi", "flv", "ogv"})
 MEDIA_FORMATS = frozenset({
     "mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm",
     "mpegts", "avi", "flv", "ogg", "mp3", "aac", "flac", "wav",
@@ -109,11 +111,12 @@ def technical(found: dict, ext: str) -> dict:
     }
 
 
-def place_exclusively(source: Path, candidates: Iterable[Path]) -> Path:
-    """Move ``source`` to the first candidate whose name, and NFO name, are free
-    on disk, never replacing a file: the NFO name is claimed with ``O_EXCL``
-    and the video is linked (``link`` fails if the name exists), so two jobs
-    racing for one name cannot both get it."""
+def place_exclusively(source: Path, candidates: Iterable[Path], keep_source: bool = False) -> Path:
+    """Move ``source`` (or, with ``keep_source``, copy it: a hard link where
+    it can) to the first candidate whose name, and NFO name, are free on disk,
+    never replacing a file: the NFO name is claimed with ``O_EXCL`` and the
+    video is linked (``link`` fails if the name exists), so two jobs racing
+    for one name cannot both get it."""
     for target in candidates:
         target.parent.mkdir(parents=True, exist_ok=True)
         nfo = target.with_suffix(".nfo")
@@ -131,7 +134,8 @@ def place_exclusively(source: Path, candidates: Iterable[Path]) -> Path:
             if e.errno == errno.ENOSPC:
                 raise WorkError("No space left on the library disk", "disk_full") from None
             raise
-        source.unlink()
+        if not keep_source:
+            source.unlink()
         return target
     raise WorkError("No free file name in the library for this video", "name_taken")
 
@@ -312,6 +316,9 @@ def write_nfo(path: Path, *, title: str, artist: str, media: dict, info: dict) -
     duration = media.get("duration")
     if duration:
         add(root, "runtime", max(1, round(duration / 60)))
+    for tag in ("genre", "director"):
+        if value := info.get(tag):
+            add(root, tag, value)
     if plot := info.get("description"):
         add(root, "plot", plot)
     if thumb := public_thumb(info.get("thumbnail")):

@@ -10,14 +10,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 
+from integrations import events
 from jobs import pause
 from jobs.child import WorkError
 from jobs.kinds import Kind, Refused
 from jobs.models import ChildSpec, Job
+from mvidarr import config
 from videos import media
-from videos.models import Profile, UnknownProfile, Video, download_settings
+from videos.models import Artist, Profile, UnknownProfile, Video, download_settings, name_key
 from videos.netguard import policy_params
+from videos.titles import from_info
 from videos.validation import BadUrl, check_url
 
 YTDLP = ("videos.ytdlp",)
@@ -66,6 +70,7 @@ class ExtractVideoInfo(Kind):
     name = "extract_video_info"
     queue = "metadata"
     time_limit = 120
+    quiet = True  # each video's page lists it; Activity shows it on request
     child = "videos.ytdlp:extract_info"
     preload = YTDLP
 
@@ -85,7 +90,8 @@ class ExtractVideoInfo(Kind):
         return {
             "video_id": video.pk,
             "title": video.title,
-            "artist": video.artist,
+            "artist": video.artist_name,
+            "artist_id": video.artist_id,
             "duration": video.duration,
         }
 
@@ -126,7 +132,8 @@ class DownloadVideo(Kind):
         Video.objects.filter(pk=job.params["video_id"]).mark_downloading()
 
     def prepare(self, job: Job) -> dict[str, Any]:
-        media.check_free_space(settings.LIBRARY_DIR, settings.WORK_DIR, need=settings.MIN_FREE_MB)
+        min_free_mb = config.get("MIN_FREE_MB")
+        media.check_free_space(settings.LIBRARY_DIR, settings.WORK_DIR, need=min_free_mb)
         video = Video.objects.select_related("profile").get(pk=job.params["video_id"])
         profile = download_settings(video.profile)
         job.log("info", f"Profile: {profile['name']}", defer=True)
@@ -136,9 +143,9 @@ class DownloadVideo(Kind):
             "ffmpeg": media.ffmpeg_path(),
             "network_policy": policy_params(),
             "max_filesize": settings.MAX_FILESIZE_MB * 1024 * 1024 or None,
-            "min_free_mb": settings.MIN_FREE_MB,
+            "min_free_mb": min_free_mb,
             "ffmpeg_preset": settings.FFMPEG_PRESET,
-            "tags": {"title": video.title, "artist": video.artist},
+            "tags": {"title": video.title, "artist": video.artist_name},
         }
 
     def store(self, job: Job, result: dict[str, Any], work_dir: Path) -> dict[str, Any]:
@@ -155,7 +162,7 @@ class DownloadVideo(Kind):
         media.write_nfo(
             target.with_suffix(".nfo"),
             title=video.title,
-            artist=video.artist,
+            artist=video.artist_name,
             media=found,
             info=result["info"],
         )
@@ -167,6 +174,10 @@ class DownloadVideo(Kind):
         video.apply_info(stored["info"])
         target = Path(stored["path"])
         video.mark_downloaded(target, target.stat().st_size, stored["media"])
+        job.log("info", f"Saved to {video.file}")
+        label = video.label
+        # Notifications and media servers hear of it once it is committed.
+        transaction.on_commit(lambda: events.video_downloaded(label, stored["path"]))
         if old and old != video.file:
             # A re-download: the old file goes once the new one is recorded, never before.
             transaction.on_commit(lambda: Video.objects.remove_file_if_unused(old))
@@ -193,11 +204,9 @@ class DownloadVideo(Kind):
 def queue_downloads(parent: Job, videos: list[Video]) -> int:
     """Child download jobs of ``parent`` for these videos, in bulk; ignored
     videos are left out."""
-    specs = [
-        ChildSpec(v.subject, {"video_id": v.pk}, v.label)
-        for v in videos
-        if v.status != Video.Status.IGNORED
-    ]
+    videos = [v for v in videos if v.status != Video.Status.IGNORED]
+    prefetch_related_objects(videos, "artist")  # their labels name it: one query, not one each
+    specs = [ChildSpec(v.subject, {"video_id": v.pk}, v.label) for v in videos]
     children = parent.add_children(DownloadVideo.name, specs)
     Video.objects.filter(pk__in=[job.params["video_id"] for job in children]).mark_downloading()
     return len(children)
@@ -226,8 +235,10 @@ class DownloadPlaylist(Kind):
         return {"url": job.params["url"], "network_policy": policy_params()}
 
     def received(self, job: Job, entries: list[dict[str, str]]) -> None:
+        """A batch of entries becomes videos (and their artists) and child
+        downloads, in a few bulk queries."""
         hosts: dict[str, bool] = {}
-        wanted = {}
+        wanted, names = {}, {}
         # The playlist's profile, unless it was deleted since the job started.
         profile_id = job.params.get("profile_id")
         if profile_id and not Profile.objects.filter(pk=profile_id).exists():
@@ -238,20 +249,22 @@ class DownloadPlaylist(Kind):
             except BadUrl as e:
                 job.log("warning", f"Skipped {entry['url'][:200]}: {e}")
                 continue
+            parsed = from_info(entry)
+            names[url] = parsed.artist
             wanted[url] = Video(
-                owner_id=job.owner_id,
-                url=url,
-                title=entry["title"][:300],
-                artist=entry["artist"][:200],
-                profile_id=profile_id,
+                owner_id=job.owner_id, url=url, title=parsed.title, profile_id=profile_id
             )
-        Video.objects.bulk_create(wanted.values(), ignore_conflicts=True)
-        if not job.params.get("download", True):  # added from the Library without "Download now"
-            return
-        videos = Video.objects.filter(owner_id=job.owner_id, url__in=wanted).exclude(
-            status__in=(Video.Status.DOWNLOADED, Video.Status.IGNORED)
-        )
-        queue_downloads(job, list(videos))
+        with transaction.atomic():
+            artists = Artist.objects.for_names(job.owner_id, names.values())
+            for url, video in wanted.items():
+                video.artist = artists.get(name_key(names[url]))
+            Video.objects.bulk_create(wanted.values(), ignore_conflicts=True)
+            if not job.params.get("download", True):  # from the Library, without "Download now"
+                return
+            videos = Video.objects.filter(owner_id=job.owner_id, url__in=wanted).exclude(
+                status__in=(Video.Status.DOWNLOADED, Video.Status.IGNORED)
+            )
+            queue_downloads(job, list(videos))
 
     def succeeded(self, job: Job, stored: dict[str, Any]) -> dict[str, Any]:
         if stored["title"]:

@@ -13,10 +13,12 @@ from django.views.decorators.http import require_POST
 from jobs import pause
 from jobs.models import Job
 from jobs.views import next_url
+from videos.browse import BrowseForm, browse
 from videos.forms import AddVideoForm
-from videos.models import Video
+from videos.models import Artist, Video
 from videos.tasks import start_bulk_download
 
+PAGE_SIZE = 50
 # The most videos one "Download selected" takes (a page shows 50).
 BULK_LIMIT = 500
 
@@ -26,7 +28,9 @@ def get_video_for_user(request: HttpRequest, pk: int) -> Video:
 
 
 def with_active_jobs(videos) -> list[Video]:
-    """Attach each video's active job (one query for the whole page)."""
+    """Attach each video's active job, whether that job is held by a pause
+    (``job.held``) and whether an idle video's last download was cancelled
+    (``download_cancelled``): a query or three for the whole page."""
     videos = list(videos)
     jobs = (
         Job.objects.active().filter(subject__in=[v.subject for v in videos]).order_by("created_at")
@@ -34,21 +38,24 @@ def with_active_jobs(videos) -> list[Video]:
     by_subject = {job.subject: job for job in jobs}
     for video in videos:
         video.job = by_subject.get(video.subject)
+    pause.mark_held(by_subject.values())
+    Video.note_cancelled([video for video in videos if video.job is None])
     return videos
 
 
 def render_row(subject: str, user, page: str) -> str:
     """The live part of ``video:<id>`` for the UI socket: on the video's own
-    page its state cell, elsewhere (the Library) its state and action cells.
-    Never the whole row, so a ticked checkbox stays ticked."""
+    page its state cell, elsewhere (the Library, an artist's page) its state
+    and action cells. Never the whole row, so a ticked checkbox stays ticked."""
     pk = subject.partition(":")[2]
-    video = Video.objects.for_user(user).filter(pk=pk).first() if pk.isdigit() else None
+    videos = Video.objects.for_user(user).select_related("artist")
+    video = videos.filter(pk=pk).first() if pk.isdigit() else None
     if video is None:
         return "" if page == "video" else _render_gone(subject, user)
     context = {"video": with_active_jobs([video])[0], "live": True}
     if page == "video":
         return render_to_string("videos/_state.html", context)
-    return render_to_string("videos/library.html#video-live", context)
+    return render_to_string("videos/_row.html#video-live", context)
 
 
 def _render_gone(subject: str, user) -> str:
@@ -63,24 +70,32 @@ def _render_gone(subject: str, user) -> str:
     )
     playlist = (result or {}).get("playlist_job_id")
     context = {"pk": subject.partition(":")[2], "playlist": playlist, "result": result}
-    return render_to_string("videos/library.html#video-gone", context)
+    return render_to_string("videos/_row.html#video-gone", context)
 
 
 @login_required
 def library(request: HttpRequest) -> HttpResponse:
-    videos = Video.objects.for_user(request.user)
-    status = request.GET.get("status", "")
-    if status in Video.Status.values:
-        videos = videos.filter(status=status)
-    page = Paginator(videos, 50).get_page(request.GET.get("page"))
+    """The user's videos, searched, filtered and sorted (``videos.browse``),
+    50 to a page, as a list or a grid of thumbnails."""
+    form = BrowseForm(request.GET)
+    filters = form.values()
+    videos = browse(Video.objects.for_user(request.user), **filters)
+    page = Paginator(videos, PAGE_SIZE).get_page(request.GET.get("page"))
+    artist = None
+    if filters["artist_id"]:
+        artist = Artist.objects.for_user(request.user).filter(pk=filters["artist_id"]).first()
     return render(
         request,
         "videos/library.html",
         {
             "form": AddVideoForm(),
+            "browse": form,
+            "view": form.layout,
+            "filtered": any(v for k, v in filters.items() if k not in ("sort", "reverse")),
+            "artist": artist,
             "page": page,
             "videos": with_active_jobs(page.object_list),
-            "status": status,
+            "status": filters["status"],
             "statuses": Video.Status.choices,
             "pause": pause.state(),
         },
@@ -101,11 +116,7 @@ def add_video(request: HttpRequest) -> HttpResponse:
         messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
         return redirect("library")
     data = form.cleaned_data
-    video, created = Video.objects.get_or_create(
-        owner=request.user,
-        url=data["url"],
-        defaults={"artist": data["artist"], "title": data["title"]},
-    )
+    video, created = Video.objects.add(request.user, data["url"], data["title"], data["artist"])
     if not created:
         if request.htmx:
             context = {"form": AddVideoForm(), "notice": already_there(video)}
@@ -147,9 +158,7 @@ def cancel_download(request: HttpRequest, pk: int) -> HttpResponse:
 def row_or_redirect(request: HttpRequest, video: Video) -> HttpResponse:
     if request.htmx:
         video.refresh_from_db()
-        return render(
-            request, "videos/library.html#video-row", {"video": with_active_jobs([video])[0]}
-        )
+        return render(request, "videos/_row.html", {"video": with_active_jobs([video])[0]})
     return redirect(next_url(request, reverse("library")))
 
 
@@ -182,7 +191,7 @@ def bulk_download(request: HttpRequest) -> HttpResponse:
 
 
 def selected_videos(request: HttpRequest) -> list[Video]:
-    """The videos ticked in the Library's bulk form (``video`` ids, at most
+    """The videos ticked in the bulk form (``video`` ids, at most
     ``BULK_LIMIT``). Only the user's own count: ids of others' videos are
     ignored, and a selection with ids but none of the user's is not found."""
     ids = {
@@ -199,8 +208,8 @@ def selected_videos(request: HttpRequest) -> list[Video]:
 def bulk_done(request: HttpRequest, text: str, videos: list[Video], then: str) -> HttpResponse:
     """A bulk action's message; with htmx also the videos' rows, redrawn."""
     if request.htmx:
-        videos = with_active_jobs(Video.objects.filter(pk__in=[v.pk for v in videos]))
-        context = {"level": "success", "text": text, "videos": videos}
+        videos = Video.objects.filter(pk__in=[v.pk for v in videos]).select_related("artist")
+        context = {"level": "success", "text": text, "videos": with_active_jobs(videos)}
         return render(request, "videos/library.html#bulk-done", context)
     messages.success(request, text)
     return redirect(then)

@@ -36,6 +36,7 @@ INFO_KEYS = (
     "title",
     "track",
     "artist",
+    "artists",
     "creator",
     "uploader",
     "channel",
@@ -53,6 +54,8 @@ INFO_KEYS = (
     "acodec",
     "tags",
 )
+# The fields of a playlist entry that name its artist and title.
+ENTRY_FIELDS = ("title", "track", "artist", "creator", "uploader", "channel")
 
 
 class _Logger:
@@ -311,8 +314,8 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
         )
 
     def on_postprocess(d: dict[str, Any]) -> None:
-        if d["status"] == "started":
-            reporter.progress(stage="processing", force=True)
+        if d["status"] == "started":  # yt-dlp's own steps (merging…) tell no percent
+            reporter.progress(stage="processing", percent=None, speed=None, eta=None, force=True)
             reporter.log("info", f"Post-processing: {d.get('postprocessor', '?')}")
 
     options = {
@@ -370,13 +373,8 @@ def list_entries(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
             url = entry and (entry.get("webpage_url") or entry.get("url"))
             if not url:
                 continue
-            batch.append(
-                {
-                    "url": url,
-                    "title": _one_line(entry.get("title")),
-                    "artist": _one_line(entry.get("artist")),
-                }
-            )
+            # What the title parser reads (videos.titles.from_info), as plain text.
+            batch.append({"url": url, **{f: _one_line(entry.get(f)) for f in ENTRY_FIELDS}})
             count += 1
             if len(batch) == 200:
                 reporter.emit(batch)

@@ -20,6 +20,7 @@ from jobs.models.queryset import JobQuerySet
 from jobs.models.queues import PausedQueue
 from jobs.models.reporting import ReportingMixin
 from jobs.status import ACTIVE, PROGRESS_FIELDS, Status
+from mvidarr import config
 
 WORKER_NAME = socket.gethostname()
 # This process, as the jobs it runs and its WorkerBeat name it.
@@ -27,7 +28,7 @@ WORKER_ID = f"{WORKER_NAME}:{os.getpid()}"
 
 
 def default_max_attempts() -> int:
-    return settings.JOB_MAX_ATTEMPTS
+    return config.get("JOB_MAX_ATTEMPTS")
 
 
 class Job(ParentMixin, ReportingMixin, models.Model):
@@ -67,6 +68,7 @@ class Job(ParentMixin, ReportingMixin, models.Model):
     speed = models.FloatField(null=True, blank=True)
     eta = models.IntegerField(null=True, blank=True)
     stage = models.CharField(max_length=30, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
 
     error = models.TextField(blank=True)
     error_code = models.CharField(max_length=30, blank=True)
@@ -286,6 +288,9 @@ class Job(ParentMixin, ReportingMixin, models.Model):
             if not self._finish(Status.FAILED, error=error[:2000], error_code=code):
                 return False
             self.spec.failed(self)
+        for listener in kinds.FAILURE_LISTENERS:
+            # Once the failure is committed; a listener's error is logged, never the job's.
+            transaction.on_commit(lambda listener=listener: listener(self), robust=True)
         return True
 
     def mark_cancelled(self) -> bool:
@@ -351,7 +356,7 @@ class Job(ParentMixin, ReportingMixin, models.Model):
                 error = f"{error} (gave up after {self.attempts} attempts)"
             return self.mark_failed(error, code)
         if delay is None:
-            base = settings.JOB_RETRY_DELAY * 2 ** (self.attempts - 1)
+            base = config.get("JOB_RETRY_DELAY") * 2 ** (self.attempts - 1)
             delay = min(base * random.uniform(0.5, 1.5), 900)
         retry_at = timezone.now() + timedelta(seconds=delay)
         with transaction.atomic():

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
 from jobs.models.queues import PausedQueue, WorkerBeat
@@ -65,9 +65,27 @@ class JobQuerySet(models.QuerySet):
     def waiting_parents(self) -> JobQuerySet:
         return self.filter(status=Status.RUNNING, is_parent=True, stage="waiting")
 
+    def _idle(self) -> Q:
+        running = self.model.objects.filter(parent=OuterRef("pk"), status=Status.RUNNING)
+        return Q(status=Status.RUNNING, is_parent=True, stage="waiting") & ~Exists(running)
+
+    def idle_parents(self) -> JobQuerySet:
+        """Waiting parents none of whose children runs (they are all queued,
+        e.g. held by a pause): nothing of theirs is running."""
+        return self.filter(self._idle())
+
+    def with_idle(self) -> JobQuerySet:
+        """Each job with ``idle``: whether it is one of ``idle_parents``."""
+        return self.annotate(idle=ExpressionWrapper(self._idle(), output_field=BooleanField()))
+
     def relabel(self, subject: str, label: str) -> int:
-        """Name the active jobs working on ``subject`` anew (e.g. a title became known)."""
-        return self.active().filter(subject=subject).update(label=label[:300])
+        """Name the jobs of ``subject`` anew (e.g. a title became known): the
+        finished ones too, so that a job started before the title was known
+        (named by its URL) does not keep the URL in the lists and history."""
+        if not subject:  # jobs without a subject share nothing to be named after
+            return 0
+        label = label[:300]
+        return self.filter(subject=subject).exclude(label=label).update(label=label)
 
     def counts_by_parent(self, parent_ids) -> dict:
         """``{parent_id: {status: n, …, "total"}}`` for these parents, in one query."""

@@ -100,3 +100,29 @@
     document.addEventListener(name, function () { if (document.getElementById(FORM)) refresh(); });
   });
 })();
+
+// Live fragments from the UI socket update whatever of them the page shows,
+// and a page shows only part (one Library page, a status filter, a row whose
+// insert is still on its way); the same holds for out-of-band parts of a
+// response (a row to move that is on another page). htmx reports each one
+// whose target is missing as an error (htmx:oobErrorNoTarget): drop those
+// here first. <body hx-ext="skip-absent"> applies this to every page.
+htmx.defineExtension("skip-absent", {
+  transformResponse: function (text, xhr) {
+    var socket = !xhr;
+    if (!socket && (text.indexOf("hx-swap-oob") < 0 || /<html[\s>]/i.test(text))) return text;
+    var template = document.createElement("template");
+    template.innerHTML = text;
+    var dropped = false;
+    Array.prototype.slice.call(template.content.children).forEach(function (part) {
+      var oob = part.getAttribute("hx-swap-oob") || (socket ? "true" : "");
+      var colon = oob.indexOf(":");
+      var selector = colon > 0 ? oob.slice(colon + 1) : part.id && "#" + CSS.escape(part.id);
+      if (oob && selector && !document.querySelector(selector)) {
+        part.remove();
+        dropped = true;
+      }
+    });
+    return dropped ? template.innerHTML : text;
+  },
+});

@@ -12,13 +12,15 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-# Kodi, Jellyfin and Plex find a video's picture as "<video name>-thumb.jpg".
-THUMB_SUFFIX = "-thumb.jpg"
+
+def thumb_beside(path: Path) -> Path:
+    """The thumbnail media servers look for beside a video."""
+    return path.with_name(f"{path.stem}-thumb.jpg")
 
 
 def companions(path: Path) -> list[Path]:
     """A video file and the files named after it: its NFO and its thumbnail."""
-    return [path, path.with_suffix(".nfo"), path.with_name(path.stem + THUMB_SUFFIX)]
+    return [path, path.with_suffix(".nfo"), thumb_beside(path)]
 
 
 def remove_files(name: str) -> list[Path]:

@@ -21,6 +21,10 @@ class ProfileQuerySet(models.QuerySet):
     def default(self) -> Profile | None:
         return self.filter(is_default=True).first()
 
+    def annotate_usage(self) -> ProfileQuerySet:
+        """Each profile with ``video_count``, the videos that ask for it."""
+        return self.annotate(video_count=models.Count("videos"))
+
     def resolve(self, value: str | int | None) -> Profile | None:
         """The profile named ``value``, or with id ``value``; ``None`` for none
         asked. Raises ``UnknownProfile`` for anything else."""

@@ -23,3 +23,19 @@ def safe_name(text: str, fallback: str, limit: int = 80) -> str:
     text = UNSAFE.sub(" ", text)
     text = re.sub(r"\s+", " ", text).strip().strip(".").strip()
     return text[:limit].rstrip(" .") or fallback
+
+
+def name_key(name: str) -> str:
+    """What makes two artist names the same: case, width and spacing aside
+    ("ABBA", "abba", "ＡＢＢＡ", " Abba ")."""
+    return " ".join(unicodedata.normalize("NFKC", clean_text(name)).casefold().split())
+
+
+def sort_name(name: str) -> str:
+    """The name an index sorts by: a leading article goes last, as record
+    shops file them ("The Beatles" -> "Beatles, The")."""
+    name = " ".join(clean_text(name).split())
+    article, _, rest = name.partition(" ")
+    if rest and article.casefold() in ("the", "a", "an"):
+        return f"{rest}, {article}"
+    return name

@@ -7,19 +7,24 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from jobs.models import Job
-from videos import media
+from mvidarr import config
+from videos import layout, media, titles
+from videos.models.artist import Artist
 from videos.models.library import remove_files
 from videos.models.profile import Profile
+from videos.models.status import VideoStatus
 from videos.models.text import clean_text, safe_name
 from videos.validation import check_url
 
 # The technical metadata a downloaded file gets from ffprobe, beside duration.
 TECHNICAL = ("width", "height", "video_codec", "audio_codec", "container")
+DOWNLOAD_KIND = "download_video"
 MAX_NAME_TRIES = 20
 
 
@@ -53,13 +58,15 @@ class VideoQuerySet(models.QuerySet):
         profile: Profile | None = None,
     ) -> tuple[Video, bool]:
         """The owner's video for ``url`` (checked, ``BadUrl`` if refused),
-        created if new. A profile asked for is kept, also on a known video."""
+        created if new, with the artist of that name (made if new). A profile
+        asked for is kept, also on a known video."""
         video, created = self.get_or_create(
             owner=owner,
             url=check_url(url),
             defaults={
                 "title": (title or "").strip(),
-                "artist": (artist or "").strip(),
+                # Called only when the video is new: a known one keeps its artist.
+                "artist": lambda: Artist.objects.named(owner.pk, artist),
                 "profile": profile,
             },
         )
@@ -70,19 +77,21 @@ class VideoQuerySet(models.QuerySet):
 
 
 class Video(models.Model):
-    class Status(models.TextChoices):
-        WANTED = "wanted"
-        DOWNLOADING = "downloading"
-        DOWNLOADED = "downloaded"
-        FAILED = "failed"
-        IGNORED = "ignored"
+    Status = VideoStatus
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos"
     )
     url = models.URLField(max_length=2048)
     title = models.CharField(max_length=300, blank=True)
-    artist = models.CharField(max_length=200, blank=True)
+    artist = models.ForeignKey(
+        Artist,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="videos",
+        help_text="Empty: filed under “Unknown Artist”.",
+    )
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.WANTED, db_index=True
     )
@@ -96,7 +105,14 @@ class Video(models.Model):
     video_codec = models.CharField(max_length=30, blank=True)
     audio_codec = models.CharField(max_length=30, blank=True)
     container = models.CharField(max_length=10, blank=True)
+    # The rest of what a music video's NFO holds.
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    album = models.CharField(max_length=200, blank=True)
+    genre = models.CharField(max_length=100, blank=True)
+    director = models.CharField(max_length=200, blank=True)
     thumbnail_url = models.URLField(max_length=2048, blank=True)
+    # The file's quick hash (``videos.scan.quick_hash``): the same file is never imported twice.
+    content_hash = models.CharField(max_length=64, blank=True, db_index=True)
     source_id = models.CharField(max_length=200, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     profile = models.ForeignKey(
@@ -112,16 +128,24 @@ class Video(models.Model):
 
     objects = VideoQuerySet.as_manager()
 
+    # For the pages (``note_cancelled``): the video waits because its last
+    # download was cancelled. It stays ``wanted``; the pages say "Cancelled".
+    download_cancelled = False
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["owner", "url"], name="one_video_per_url")]
 
     def __str__(self) -> str:
-        return f"{self.artist or '?'} - {self.title or self.url}"
+        return f"{self.artist_name or '?'} - {self.title or self.url}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.title, self.artist = clean_text(self.title), clean_text(self.artist)
+        self.title = clean_text(self.title)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.artist and self.artist.owner_id != self.owner_id:
+            raise ValidationError({"artist": "This artist is in another owner's library."})
 
     @property
     def subject(self) -> str:
@@ -132,10 +156,30 @@ class Video(models.Model):
         return self.title or self.url
 
     @property
+    def artist_name(self) -> str:
+        """The artist's name, "" for none: what labels, paths, NFOs, tags and
+        the API's ``artist`` say."""
+        return self.artist.name if self.artist else ""
+
+    @property
     def label(self) -> str:
-        return (f"{self.artist} - {self.display_title}" if self.artist else self.display_title)[
-            :300
-        ]
+        artist = self.artist_name
+        return (f"{artist} - {self.display_title}" if artist else self.display_title)[:300]
+
+    @staticmethod
+    def note_cancelled(videos: list[Video]) -> None:
+        """Set ``download_cancelled`` on the wanted videos among these whose
+        newest download job was cancelled, in one query."""
+        wanted = {video.subject: video for video in videos if video.status == Video.Status.WANTED}
+        if not wanted:
+            return
+        newest = dict(
+            Job.objects.filter(subject__in=wanted, kind=DOWNLOAD_KIND)
+            .order_by("created_at")
+            .values_list("subject", "status")
+        )
+        for subject, video in wanted.items():
+            video.download_cancelled = newest.get(subject) == Job.Status.CANCELLED
 
     def active_job(self) -> Job | None:
         return Job.objects.active().filter(subject=self.subject).order_by("-created_at").first()
@@ -164,7 +208,7 @@ class Video(models.Model):
         downloaded video is downloaded again: its new file replaces the old
         one once it is in the library (``DownloadVideo.succeeded``)."""
         return Job.submit(
-            "download_video",
+            DOWNLOAD_KIND,
             user,
             subject=self.subject,
             params={"video_id": self.pk},
@@ -184,7 +228,7 @@ class Video(models.Model):
     def ignore(self) -> None:
         """Never download this video in bulk or from a playlist; a download
         already queued or running is cancelled."""
-        self.cancel_jobs("download_video")
+        self.cancel_jobs(DOWNLOAD_KIND)
         Video.objects.filter(pk=self.pk).update(status=self.Status.IGNORED)
         self.refresh_from_db(fields=["status"])
 
@@ -208,20 +252,29 @@ class Video(models.Model):
         return Video.objects.remove_file_if_unused(self.file) if delete_file else []
 
     def fill_from(self, info: dict[str, Any]) -> None:
-        """Fill what the user left blank from yt-dlp's metadata (not saved)."""
-        self.title = self.title or (info.get("track") or info.get("title") or "")[:300]
-        self.artist = self.artist or (info.get("artist") or info.get("uploader") or "")[:200]
+        """Fill what the user left blank from yt-dlp's metadata (not saved;
+        an artist met for the first time is created). The title is split into
+        artist and title (``videos.titles``)."""
+        parsed = titles.from_info(info)
+        self.title = self.title or parsed.title
+        if self.artist is None and parsed.artist:
+            self.artist = Artist.objects.named(self.owner_id, parsed.artist)
         self.duration = info.get("duration") or self.duration
         self.thumbnail_url = (info.get("thumbnail") or self.thumbnail_url or "")[:2048]
         self.source_id = (info.get("id") or self.source_id)[:200]
+        self.album = self.album or clean_text(info.get("album") or "")[:200]
+        self.genre = self.genre or clean_text(info.get("genre") or "")[:100]
+        year = str(info.get("release_year") or info.get("upload_date") or "")[:4]
+        self.year = self.year or (int(year) if year.isdigit() else None)
         self.metadata = info
 
     def apply_info(self, info: dict[str, Any]) -> None:
-        """``fill_from`` and save, and name the video's active jobs anew."""
+        """``fill_from`` and save, and name the video's jobs anew."""
         self.fill_from(info)
         # Only these fields, and only those with a value: a download finishing
         # at the same time sets the status, the file and the probed duration.
         filled = ("title", "artist", "duration", "thumbnail_url", "source_id", "metadata")
+        filled += ("album", "genre", "year")
         self.save(update_fields=[f for f in filled if getattr(self, f)] + ["updated_at"])
         # After the commit: inside a job's transaction, touching the other
         # jobs' rows of this video could deadlock with their own transactions.
@@ -229,19 +282,33 @@ class Video(models.Model):
         transaction.on_commit(lambda: Job.objects.relabel(subject, label))
 
     def library_candidates(self, ext: str) -> Iterator[Path]:
-        """``Artist/Artist - Title [id].ext`` under the library; never user-chosen.
+        """Names for the file under the library, by ``MVIDARR_LIBRARY_TEMPLATE``
+        (``videos.layout``); never user-chosen.
 
-        The id is the source's; when another video already owns that name
-        (two sources may reuse an id) -- with any extension, since the NFO
-        beside it is named after it -- our own id is added, then a counter.
+        The ``{id}`` is the source's; when another video already owns that
+        name (two sources may reuse an id) -- with any extension, since the
+        NFO beside it is named after it -- our own id is added, then a
+        counter (after the name when the template has no ``{id}``).
         """
-        artist = safe_name(self.artist, "Unknown Artist")
-        title = safe_name(self.title, f"Video {self.pk}")
+        template = config.get("LIBRARY_TEMPLATE")
         tag = safe_name(self.source_id, str(self.pk), limit=40)
-        ext = safe_name(ext, "mp4", limit=8).lower()
+        values = {
+            "artist": safe_name(self.artist_name, "Unknown Artist"),
+            "title": safe_name(self.title, f"Video {self.pk}"),
+            "year": str(self.year or "Unknown Year"),
+            "album": safe_name(self.album, "Unknown Album"),
+            "genre": safe_name(self.genre, "Unknown Genre"),
+            "ext": safe_name(ext, "mp4", limit=8).lower(),
+        }
         for n in range(MAX_NAME_TRIES):
-            mark = tag if n == 0 else f"{tag}-{self.pk}" if n == 1 else f"{tag}-{self.pk}-{n}"
-            path = (settings.LIBRARY_DIR / artist / f"{artist} - {title} [{mark}].{ext}").resolve()
+            mark = "" if n == 0 else f"-{self.pk}" if n == 1 else f"-{self.pk}-{n}"
+            if "{id}" in template:
+                name = layout.render(template, {**values, "id": tag + mark})
+            else:
+                name = layout.render(template, {**values, "id": ""})
+                if mark:
+                    name = name.with_stem(f"{name.stem} [{mark[1:]}]")
+            path = (settings.LIBRARY_DIR / name).resolve()
             if not path.is_relative_to(settings.LIBRARY_DIR):
                 raise ValueError(f"Refusing a path outside the library: {path}")
             stem = str(path.relative_to(settings.LIBRARY_DIR).with_suffix(""))
@@ -259,6 +326,14 @@ class Video(models.Model):
         """Move a finished download into the library under a free name, never
         replacing a file; its NFO name is reserved with it."""
         return media.place_exclusively(source, self.library_candidates(ext))
+
+    def write_nfo(self, path: Path) -> None:
+        """The NFO beside the file, from what the library knows of the video now."""
+        info = {"album": self.album, "release_year": self.year, "genre": self.genre}
+        info |= {"director": self.director, "thumbnail": self.thumbnail_url}
+        info["description"] = (self.metadata or {}).get("description")
+        found = {"duration": self.duration, **{f: getattr(self, f) for f in TECHNICAL}}
+        media.write_nfo(path, title=self.title, artist=self.artist_name, media=found, info=info)
 
     def mark_downloaded(self, path: Path, size: int, media: dict[str, Any]) -> None:
         """The file is in the library; ``media`` is what ffprobe found (``media.technical``)."""
@@ -286,7 +361,8 @@ class Video(models.Model):
             "id": self.pk,
             "url": self.url,
             "title": self.title,
-            "artist": self.artist,
+            "artist": self.artist_name,
+            "artist_id": self.artist_id,
             "status": self.status,
             "error": self.error or None,
             "file": self.file or None,
