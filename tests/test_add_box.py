@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from tests.apikit import add_video, finished, unique, wait_for, web_session
+from tests.apikit import add_video, finished, unique, videos_from, wait_for, web_session
 from tests.pagekit import HTMX
 from videos.tasks import NOT_A_VIDEO, UNSUPPORTED
 
@@ -51,7 +51,7 @@ def test_a_feed_in_the_add_box_becomes_a_playlist_job_whose_entries_are_videos(a
     playlist = finished(client, info["result"]["playlist_job_id"], timeout=90)
     assert playlist["kind"] == "download_playlist" and playlist["status"] == "succeeded"
     assert playlist["children"]["succeeded"] == 3
-    videos = client.get("/api/videos", params={"q": key}).json()["items"]
+    videos = videos_from(client, key)
     assert len(videos) == 3 and {v["status"] for v in videos} == {"downloaded"}
     assert url not in {v["url"] for v in videos}
     assert not {"Feed", "Test feed (clip.mp4)"} & {v["title"] for v in videos}
@@ -100,7 +100,7 @@ def test_a_playlist_leaves_ignored_videos_out(embedded_app, media):
     info = info_job(client, add_in_library(web, url, download=False))
     listed = finished(client, info["result"]["playlist_job_id"])
     assert listed["status"] == "succeeded" and listed["children"]["total"] == 0
-    ignored, wanted = client.get("/api/videos", params={"q": key}).json()["items"]
+    ignored, wanted = videos_from(client, key)
     assert {ignored["status"], wanted["status"]} == {"wanted"}
     assert client.post(f"/api/videos/{ignored['id']}/ignore").json()["status"] == "ignored"
 
