@@ -30,6 +30,13 @@ def add_video(client, url: str, **fields) -> dict:
     return response.json()
 
 
+def videos_from(client, key: str) -> list[dict]:
+    """The user's videos whose URL holds ``key`` (``q`` searches titles and
+    artists, not URLs), newest first."""
+    items = client.get("/api/videos", params={"page_size": 1000}).json()["items"]
+    return [video for video in items if key in video["url"]]
+
+
 def job_of(client, job_id: str) -> dict:
     return client.get(f"/api/jobs/{job_id}").json()
 

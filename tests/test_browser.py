@@ -241,4 +241,81 @@ def test_the_artists_pages_lead_to_an_artists_videos_that_download_live(page, me
     row.get_by_role("button", name="Download").click()
     expect(row.locator(".badge")).to_have_text("Downloaded", timeout=30_000)
     expect(row.locator(".file")).to_contain_text(f"{band}/{band} - Live Song")
+
+
+def test_a_feed_added_in_the_library_turns_into_its_playlist_live(page, media, embedded_app):
+    log_in(page)
+    mark_page(page)
+    key = unique("")[5:]
+    url = media.url(f"feed.xml?n=2&key={key}")
+    row = add_from_library(page, url)
+    expect(row.locator(".badge")).to_have_text("Playlist", timeout=30_000)
+    follow = row.get_by_role("button", name="Follow it")
+    expect(follow).to_have_attribute("href", re.compile(r"^/jobs/[0-9a-f-]{36}/$"))
+    expect(row).to_contain_text("Test feed (clip.mp4)")
+    assert_not_reloaded(page)
+    playlist_id = follow.get_attribute("href").split("/")[2]
+    finished(embedded_app.client("alice"), playlist_id, timeout=60)
+    page.reload()
+    expect(page.locator(f"article.video a.source[href*='{key}']")).to_have_count(2)
+    expect(page.locator(f'article.video a.source[href="{url}"]')).to_have_count(0)
+
+
+def test_an_unsupported_url_added_in_the_library_fails_its_row_live(page, media):
+    log_in(page)
+    mark_page(page)
+    row = add_from_library(page, media.url(unique("blob/notes.txt?type=text/plain")))
+    expect(row.locator(".badge")).to_have_text("Failed", timeout=30_000)
+    expect(row.locator(".error")).to_contain_text("Nothing to download here")
+    expect(row.get_by_role("button", name="Ignore")).to_be_visible()
+    assert_not_reloaded(page)
+
+
+def test_the_selection_is_ignored_then_deleted_after_a_confirm(page, media, embedded_app):
+    client = embedded_app.client("alice")
+    ids = []
+    for _ in range(2):
+        added = client.post("/api/videos", json={"url": media.url(unique("media/clip.mp4"))})
+        assert added.status_code == 201, added.text
+        ids.append(added.json()["id"])
+    log_in(page)
+    mark_page(page)
+    rows = [page.locator(f"#video-{pk}") for pk in ids]
+    for row in rows:
+        row.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Ignore selected").click()
+    expect(page.locator("#flashes")).to_contain_text("Ignored 2 videos")
+    for row in rows:
+        expect(row.locator(".badge")).to_have_text("Ignored")
+        expect(row.get_by_role("button", name="Unignore")).to_be_visible()
+    assert_not_reloaded(page)
+
+    for row in rows:
+        row.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Delete selected…").click()
+    confirm = page.locator("#flashes #delete-confirm")
+    expect(confirm).to_contain_text("These videos leave your library")
+    assert_not_reloaded(page)
+    confirm.get_by_role("button", name="Delete 2 videos").click()
+    expect(page.locator("#flashes")).to_contain_text("Deleted 2 videos.")
+    for row in rows:
+        expect(row).to_have_count(0)
+    for pk in ids:
+        assert client.get(f"/api/videos/{pk}").status_code == 404
+
+
+def test_a_video_deleted_while_downloading_leaves_the_open_library_live(page, media, embedded_app):
+    client = embedded_app.client("alice")
+    started = client.post(
+        "/api/jobs",
+        json={"kind": "download_video", "url": media.url(unique("media/long.mp4?rate=30000"))},
+    )
+    assert started.status_code == 202, started.text
+    video_id = started.json()["subject"].partition(":")[2]
+    log_in(page)
+    mark_page(page)
+    row = page.locator(f"#video-{video_id}")
+    expect(row.locator(".badge")).to_have_text("Downloading")
+    assert client.delete(f"/api/videos/{video_id}").status_code == 204
+    expect(row).to_have_count(0)
     assert_not_reloaded(page)

@@ -84,7 +84,7 @@ def test_the_library_filters_by_status(client, users):
     assert "Broken" in html and "Done" in html
 
 
-def test_adding_a_video_with_the_form_queues_its_download(client, users):
+def test_adding_a_video_with_the_form_first_finds_out_what_the_url_is(client, users):
     client.force_login(users["alice"])
     url = "https://videos.example.com/watch?v=abc"
     response = client.post(
@@ -98,9 +98,11 @@ def test_adding_a_video_with_the_form_queues_its_download(client, users):
         "Band",
         "Song",
     )
-    assert video.status == "downloading"
-    kinds = set(Job.objects.filter(subject=video.subject).values_list("kind", "status"))
-    assert kinds == {("extract_video_info", "queued"), ("download_video", "queued")}
+    # The download waits for the metadata job: the URL may be a playlist or feed.
+    assert video.status == "wanted"
+    job = Job.objects.get(subject=video.subject)
+    assert (job.kind, job.status) == ("extract_video_info", "queued")
+    assert job.params == {"video_id": video.pk, "resolve": True, "download": True}
     assert "Song" in client.get("/").content.decode()
 
 
@@ -109,7 +111,8 @@ def test_adding_without_download_now_only_reads_the_info(client, users):
     client.post("/videos/add/", {"url": "https://videos.example.com/watch?v=abc"})
     video = Video.objects.get()
     assert video.status == "wanted"
-    assert list(Job.objects.values_list("kind", flat=True)) == ["extract_video_info"]
+    job = Job.objects.get()
+    assert job.kind == "extract_video_info" and job.params["download"] is False
 
 
 def test_adding_with_htmx_returns_the_new_row_and_a_fresh_form(client, users):
@@ -125,22 +128,35 @@ def test_adding_with_htmx_returns_the_new_row_and_a_fresh_form(client, users):
     assert "<html" not in html
     assert 'hx-swap-oob="afterbegin:#video-rows"' in html
     row = row_html(html, f"video-{video.pk}")
-    assert "Downloading" in row and f'href="{url}"' in row
-    download = Job.objects.get(kind="download_video")
-    assert f'id="progress-{download.pk}"' in row
+    assert "Wanted" in row and f'href="{url}"' in row
+    info = Job.objects.get(kind="extract_video_info")
+    assert f'id="progress-{info.pk}"' in row
     assert '<p id="no-videos" hx-swap-oob="delete">' in html
 
 
-def test_adding_the_same_url_again_moves_its_row_instead_of_copying_it(client, users):
+def test_adding_a_url_already_in_the_library_links_to_it_and_adds_nothing(client, users):
     client.force_login(users["alice"])
     url = "https://videos.example.com/watch?v=abc"
     client.post("/videos/add/", {"url": url}, headers=HTMX)
-    response = client.post("/videos/add/", {"url": url}, headers=HTMX)
     video = Video.objects.get()
+    response = client.post("/videos/add/", {"url": url, "download": "on"}, headers=HTMX)
     html = response.content.decode()
-    assert f'<div id="video-{video.pk}" hx-swap-oob="delete">' in html
-    assert html.count(f'<article id="video-{video.pk}"') == 1
-    assert Job.objects.filter(kind="extract_video_info").count() == 1
+    assert html.lstrip().startswith('<form id="add-form"')
+    notice = html[html.index('id="add-notice"') :]
+    assert "Already in your library" in notice
+    assert f'<a href="/videos/{video.pk}/">' in notice
+    assert "<article" not in html and 'value=""' in html
+    assert Video.objects.count() == 1
+    assert list(Job.objects.values_list("kind", flat=True)) == ["extract_video_info"]
+    # Without htmx: the same words on the Library, as a message.
+    response = client.post("/videos/add/", {"url": url}, follow=True)
+    assert response.redirect_chain == [("/", 302)]
+    flashes = response.content.decode()
+    flashes = flashes[
+        flashes.index('id="flashes"') : flashes.index("</div>", flashes.index('id="flashes"'))
+    ]
+    assert "Already in your library" in flashes and f'href="/videos/{video.pk}/"' in flashes
+    assert Video.objects.count() == 1
 
 
 BAD_URLS = [

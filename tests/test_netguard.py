@@ -17,6 +17,7 @@ from tests.apikit import add_video, finished, thumbnail_job, unique
 from tests.live import LiveApp, load_settings
 from tests.media import MediaServer
 from videos.netguard import Policy, embedded_ipv4, parse_networks, refusal
+from videos.tasks import NOT_A_VIDEO
 from videos.validation import BadUrl, check_url
 
 STRICT = Policy()
@@ -148,8 +149,21 @@ def test_it_refuses_a_video_embedded_from_an_internal_address(guarded_app, publi
 def test_it_refuses_feed_entries_on_an_internal_address(guarded_app, public, internal):
     base = quote(internal.base_url, safe="")
     client = guarded_app.client()
-    video = add_video(client, public.url(unique(f"feed.xml?n=2&base={base}")))
-    assert_refused_for_good(finished(client, video["job_id"]), internal)
+    url = public.url(unique(f"feed.xml?n=2&base={base}"))
+    # Finding out that the URL is a feed, or downloading it as a video, reads no entry.
+    video = add_video(client, url)
+    assert finished(client, video["job_id"])["status"] == "succeeded"
+    assert client.get(f"/api/videos/{video['id']}").json()["error"] == NOT_A_VIDEO
+    started = client.post(f"/api/videos/{video['id']}/download")
+    assert finished(client, started.json()["job_id"])["error_code"] == "playlist"
+    # Its playlist skips both entries, refused.
+    started = client.post("/api/jobs", json={"kind": "download_playlist", "url": url})
+    assert started.status_code == 202, started.text
+    parent = finished(client, started.json()["id"])
+    assert parent["status"] == "succeeded" and parent["children"]["total"] == 0
+    log = [line["message"] for line in client.get(f"/api/jobs/{parent['id']}/log").json()]
+    assert sum("MVIDARR_ALLOWED_NETWORKS" in line for line in log) == 2, log
+    assert internal.total() == 0
 
 
 def test_it_refuses_hls_segments_on_an_internal_address(guarded_app, public, internal):

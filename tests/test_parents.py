@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.apikit import add_video, finished, job_of, wait_for
+from tests.apikit import add_video, finished, job_of, videos_from, wait_for
 
 
 def start_playlist(client, url: str) -> str:
@@ -30,7 +30,7 @@ def test_a_feed_becomes_videos_downloaded_by_child_jobs(app, media):
     assert parent["progress"]["percent"] == 100.0
     children = [j for j in client.get("/api/jobs").json() if j["parent_id"] == parent_id]
     assert len(children) == 4 and {c["kind"] for c in children} == {"download_video"}
-    videos = client.get("/api/videos", params={"q": key}).json()["items"]
+    videos = videos_from(client, key)
     assert len(videos) == 4 and {v["status"] for v in videos} == {"downloaded"}
     # the same feed again: everything is in the library, nothing to do
     again = finished(client, start_playlist(client, media.url(f"feed.xml?n=4&key={key}")))

@@ -172,17 +172,47 @@ def update_video(request: HttpRequest, video_id: int, data: VideoPatch):
 @router.post("/videos/{int:video_id}/download", response={202: JobStarted})
 def download_video(request: HttpRequest, video_id: int, now: bool = False):
     """Queue a download; if one is already queued or running, that one is
-    returned. ``?now=true`` puts it at the front of the queue."""
+    returned. ``?now=true`` puts it at the front of the queue. A downloaded
+    video is downloaded again: the new file replaces the old one (with its
+    NFO and thumbnail) only once it is in the library."""
     job, _ = get_video_for_user(request, video_id).request_download(request.auth)
     if now:
         job.prioritize()
     return Status(202, {"job_id": str(job.pk), "status": job.status})
 
 
+@router.delete("/videos/{int:video_id}", response={204: None})
+def delete_video(request: HttpRequest, video_id: int, delete_file: bool = False):
+    """Delete a video from your library. Its queued and running jobs are
+    cancelled first (a running download stops within a second).
+    ``?delete_file=true`` also removes its file, NFO and thumbnail from the
+    library folder (never anything outside it); by default they stay."""
+    get_video_for_user(request, video_id).remove(delete_file=delete_file)
+    return Status(204, None)
+
+
+@router.post("/videos/{int:video_id}/ignore", response=VideoOut)
+def ignore_video(request: HttpRequest, video_id: int):
+    """Set the video ``ignored``: bulk and playlist downloads leave it out,
+    and a download of it that is queued or running is cancelled. Asking for
+    its own download (``POST /api/videos/{id}/download``) still works."""
+    video = get_video_for_user(request, video_id)
+    video.ignore()
+    return video.to_dict()
+
+
+@router.post("/videos/{int:video_id}/unignore", response=VideoOut)
+def unignore_video(request: HttpRequest, video_id: int):
+    """Undo ``ignore``: the video is ``downloaded`` again if it has a file, else ``wanted``."""
+    video = get_video_for_user(request, video_id)
+    video.unignore()
+    return video.to_dict()
+
+
 @router.post("/videos/bulk/download", response={202: JobOut})
 def bulk_download(request: HttpRequest, data: BulkIn):
     """One parent job with a child download per video (videos already queued
-    or downloading keep their job and are not added)."""
+    or downloading keep their job and are not added; ignored ones are left out)."""
     ids = set(data.video_ids)
     videos = list(Video.objects.for_user(request.auth).filter(pk__in=ids))
     if missing := sorted(ids - {v.pk for v in videos}):

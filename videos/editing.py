@@ -21,6 +21,7 @@ from jobs.kinds import Kind
 from jobs.models import ChildSpec, Job
 from videos import media
 from videos.models import Artist, Video
+from videos.models.library import companions
 
 EDITABLE = ("artist", "title", "year", "album", "genre", "director")
 
@@ -94,7 +95,7 @@ class RenameVideo(Kind):
             Video.objects.filter(pk=video.pk).update(
                 file=str(target.relative_to(settings.LIBRARY_DIR))
             )
-            for old in (current, current.with_suffix(".nfo"), media.thumb_beside(current)):
+            for old in companions(current):
                 old.unlink(missing_ok=True)
             job.log("info", f"Renamed to {target.relative_to(settings.LIBRARY_DIR)}")
         return {"video_id": video.pk, "file": str(target.relative_to(settings.LIBRARY_DIR))}

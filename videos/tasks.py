@@ -25,6 +25,12 @@ from videos.titles import from_info
 from videos.validation import BadUrl, check_url
 
 YTDLP = ("videos.ytdlp",)
+# What a video added from the Library says when its URL holds nothing yt-dlp knows.
+UNSUPPORTED = "Nothing to download here: MVidarr found no video, playlist or feed at this URL."
+NOT_A_VIDEO = (
+    "This URL is a playlist or feed, not one video: add it in the Library, or with "
+    "POST /api/jobs (kind download_playlist), to get its videos."
+)
 
 
 def _video(job: Job) -> Video:
@@ -49,6 +55,18 @@ def _add(owner, data: dict[str, Any]) -> Video:
 
 
 class ExtractVideoInfo(Kind):
+    """A video's metadata. For a URL from the Library's add box
+    (``Video.resolve``: params ``resolve`` and ``download``) it also decides
+    what the URL is, since only yt-dlp can tell a feed from a video:
+
+    1. a video: its metadata, then its download if ``download`` was ticked;
+    2. a playlist, feed or channel: a ``download_playlist`` job of the same
+       URL, and the stand-in video is deleted (its row on the page says so);
+    3. nothing yt-dlp knows: the video fails with a message saying so.
+
+    A video added over the API that turns out to be a playlist fails with a
+    message pointing to ``download_playlist`` (the API keeps its video)."""
+
     name = "extract_video_info"
     queue = "metadata"
     time_limit = 120
@@ -64,7 +82,11 @@ class ExtractVideoInfo(Kind):
 
     def succeeded(self, job: Job, stored: dict[str, Any]) -> dict[str, Any]:
         video = _video(job)
+        if stored.get("_type") == "playlist":
+            return self._playlist(job, video, stored["title"])
         video.apply_info(stored)
+        if job.params.get("download") and video.status == Video.Status.WANTED:
+            video.request_download(job.owner)
         return {
             "video_id": video.pk,
             "title": video.title,
@@ -72,6 +94,25 @@ class ExtractVideoInfo(Kind):
             "artist_id": video.artist_id,
             "duration": video.duration,
         }
+
+    def _playlist(self, job: Job, video: Video, title: str) -> dict[str, Any]:
+        if not job.params.get("resolve"):
+            video.mark_failed(NOT_A_VIDEO)
+            return {"video_id": video.pk, "playlist": True}
+        playlist = start_playlist(
+            job.owner, video.url, video.profile_id, download=job.params.get("download", True)
+        )
+        video.cancel_jobs(keep=job)
+        video.delete()
+        job.log("info", f"A playlist: job {playlist.pk} adds its videos")
+        return {"playlist_job_id": str(playlist.pk), "title": title, "url": video.url}
+
+    def failed(self, job: Job) -> None:
+        if job.params.get("resolve"):
+            error = UNSUPPORTED if job.error_code == "unsupported" else job.error
+            Video.objects.filter(pk=job.params["video_id"], status=Video.Status.WANTED).update(
+                status=Video.Status.FAILED, error=error[:2000]
+            )
 
 
 class DownloadVideo(Kind):
@@ -129,6 +170,7 @@ class DownloadVideo(Kind):
 
     def succeeded(self, job: Job, stored: dict[str, Any]) -> dict[str, Any]:
         video = _video(job)
+        old = video.file
         video.apply_info(stored["info"])
         target = Path(stored["path"])
         video.mark_downloaded(target, target.stat().st_size, stored["media"])
@@ -138,6 +180,9 @@ class DownloadVideo(Kind):
         transaction.on_commit(lambda: events.video_downloaded(label, stored["path"]))
         if video.has_picture_source:  # a job of its own kind: it never waits for this one
             video.request_thumbnails(job.owner)
+        if old and old != video.file:
+            # A re-download: the old file goes once the new one is recorded, never before.
+            transaction.on_commit(lambda: Video.objects.remove_file_if_unused(old))
         return {"video_id": video.pk, "file": video.file, "file_size": video.file_size}
 
     def discard(self, job: Job, stored: dict[str, Any]) -> None:
@@ -155,13 +200,13 @@ class DownloadVideo(Kind):
         _video(job).mark_wanted()
 
     def cancelled_many(self, jobs: list[Job]) -> None:
-        Video.objects.filter(
-            pk__in=[job.params["video_id"] for job in jobs], status=Video.Status.DOWNLOADING
-        ).update(status=Video.Status.WANTED)
+        Video.objects.filter(pk__in=[job.params["video_id"] for job in jobs]).stop_downloading()
 
 
 def queue_downloads(parent: Job, videos: list[Video]) -> int:
-    """Child download jobs of ``parent`` for these videos, in bulk."""
+    """Child download jobs of ``parent`` for these videos, in bulk; ignored
+    videos are left out."""
+    videos = [v for v in videos if v.status != Video.Status.IGNORED]
     prefetch_related_objects(videos, "artist")  # their labels name it: one query, not one each
     specs = [ChildSpec(v.subject, {"video_id": v.pk}, v.label) for v in videos]
     children = parent.add_children(DownloadVideo.name, specs)
@@ -186,13 +231,7 @@ class DownloadPlaylist(Kind):
             url = check_url(data["url"])
         except BadUrl as e:
             raise Refused(str(e)) from None
-        # Per owner: two people following one playlist each get their own job.
-        digest = hashlib.sha256(f"{owner.pk}:{url}".encode()).hexdigest()[:32]
-        params = {"url": url, "profile_id": profile.pk if profile else None}
-        job, _ = Job.submit(
-            self.name, owner, subject=f"playlist:{digest}", params=params, label=url
-        )
-        return job
+        return start_playlist(owner, url, profile.pk if profile else None)
 
     def prepare(self, job: Job) -> dict[str, Any]:
         return {"url": job.params["url"], "network_policy": policy_params()}
@@ -222,8 +261,10 @@ class DownloadPlaylist(Kind):
             for url, video in wanted.items():
                 video.artist = artists.get(name_key(names[url]))
             Video.objects.bulk_create(wanted.values(), ignore_conflicts=True)
+            if not job.params.get("download", True):  # from the Library, without "Download now"
+                return
             videos = Video.objects.filter(owner_id=job.owner_id, url__in=wanted).exclude(
-                status=Video.Status.DOWNLOADED
+                status__in=(Video.Status.DOWNLOADED, Video.Status.IGNORED)
             )
             queue_downloads(job, list(videos))
 
@@ -231,6 +272,20 @@ class DownloadPlaylist(Kind):
         if stored["title"]:
             job.set_label(f"Playlist: {stored['title']}")
         return stored
+
+
+def start_playlist(owner, url: str, profile_id: int | None, download: bool = True) -> Job:
+    """The owner's ``download_playlist`` job for a checked URL (the active one
+    if there is one). Without ``download`` its entries only become videos."""
+    # Per owner: two people following one playlist each get their own job.
+    digest = hashlib.sha256(f"{owner.pk}:{url}".encode()).hexdigest()[:32]
+    params = {"url": url, "profile_id": profile_id}
+    if not download:
+        params["download"] = False
+    job, _ = Job.submit(
+        DownloadPlaylist.name, owner, subject=f"playlist:{digest}", params=params, label=url
+    )
+    return job
 
 
 class BulkDownloadVideos(Kind):

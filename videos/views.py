@@ -52,11 +52,26 @@ def render_row(subject: str, user, page: str) -> str:
     videos = Video.objects.for_user(user).select_related("artist")
     video = videos.filter(pk=pk).first() if pk.isdigit() else None
     if video is None:
-        return ""
+        return "" if page == "video" else _render_gone(subject, user)
     context = {"video": with_active_jobs([video])[0], "live": True}
     if page == "video":
         return render_to_string("videos/_state.html", context)
     return render_to_string("videos/_row.html#video-live", context)
+
+
+def _render_gone(subject: str, user) -> str:
+    """A deleted video's row: it goes, or, when the video stood in for a URL
+    that turned out to be a playlist, says so and links to its job."""
+    result = (
+        Job.objects.for_user(user)
+        .filter(subject=subject, kind="extract_video_info", status=Job.Status.SUCCEEDED)
+        .values_list("result", flat=True)
+        .order_by("-finished_at")
+        .first()
+    )
+    playlist = (result or {}).get("playlist_job_id")
+    context = {"pk": subject.partition(":")[2], "playlist": playlist, "result": result}
+    return render_to_string("videos/_row.html#video-gone", context)
 
 
 @login_required
@@ -91,6 +106,10 @@ def library(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def add_video(request: HttpRequest) -> HttpResponse:
+    """The add box. A URL already in the library is only pointed to; a new
+    one becomes a video whose metadata job finds out what the URL is (a
+    video, a playlist or feed, or nothing: ``Video.resolve``), so the
+    request itself never waits for yt-dlp."""
     form = AddVideoForm(request.POST)
     if not form.is_valid():
         if request.htmx:
@@ -99,19 +118,25 @@ def add_video(request: HttpRequest) -> HttpResponse:
         return redirect("library")
     data = form.cleaned_data
     video, created = Video.objects.add(request.user, data["url"], data["title"], data["artist"])
-    if created:
-        video.request_info(request.user)
-    if data["download"] and video.status != Video.Status.DOWNLOADED:
-        video.request_download(request.user)
+    if not created:
+        if request.htmx:
+            context = {"form": AddVideoForm(), "notice": already_there(video)}
+            return render(request, "videos/library.html#add-form", context)
+        messages.info(request, already_there(video))
+        return redirect("library")
+    video.resolve(request.user, download=data["download"])
     if request.htmx:
-        video.refresh_from_db()  # request_download() changed the status in the database
-        context = {
-            "form": AddVideoForm(),
-            "video": with_active_jobs([video])[0],
-            "created": created,
-        }
+        context = {"form": AddVideoForm(), "video": with_active_jobs([video])[0]}
         return render(request, "videos/library.html#added", context)
     return redirect("library")
+
+
+def already_there(video: Video) -> str:
+    return format_html(
+        'Already in your library: <a href="{}">{}</a>',
+        reverse("video-page", args=[video.pk]),
+        video.display_title,
+    )
 
 
 @login_required
@@ -119,7 +144,7 @@ def add_video(request: HttpRequest) -> HttpResponse:
 def download_video(request: HttpRequest, pk: int) -> HttpResponse:
     video = get_video_for_user(request, pk)
     video.request_download(request.user)
-    return _row_or_redirect(request, video)
+    return row_or_redirect(request, video)
 
 
 @login_required
@@ -128,51 +153,26 @@ def cancel_download(request: HttpRequest, pk: int) -> HttpResponse:
     video = get_video_for_user(request, pk)
     if job := video.active_job():
         job.cancel()
-    return _row_or_redirect(request, video)
+    return row_or_redirect(request, video)
 
 
-def _row_or_redirect(request: HttpRequest, video: Video) -> HttpResponse:
+def row_or_redirect(request: HttpRequest, video: Video) -> HttpResponse:
     if request.htmx:
         video.refresh_from_db()
         return render(request, "videos/_row.html", {"video": with_active_jobs([video])[0]})
     return redirect(next_url(request, reverse("library")))
 
 
-def _selected_videos(request: HttpRequest) -> list[Video] | None:
-    """The videos ticked in the Library's bulk form that the user may see
-    (ids of others' videos are ignored); None when none was ticked, 404 when
-    none of them is the user's."""
-    ids = {
-        int(v)
-        for v in request.POST.getlist("video")[:BULK_LIMIT]
-        if v.isascii() and v.isdigit() and len(v) < 19  # fits a 64-bit id column
-    }
-    if not ids:
-        return None
-    videos = list(Video.objects.for_user(request.user).filter(pk__in=ids).select_related("artist"))
-    if not videos:
-        raise Http404("No such videos")
-    return videos
-
-
-def _bulk_done(request: HttpRequest, videos: list[Video], text: str) -> HttpResponse:
-    """The bulk form's answer: a message, and with htmx the rows anew."""
-    if request.htmx:
-        videos = Video.objects.filter(pk__in=[v.pk for v in videos]).select_related("artist")
-        videos = with_active_jobs(videos)
-        context = {"level": "success", "text": text, "videos": videos}
-        return render(request, "videos/library.html#bulk-done", context)
-    messages.success(request, text)
-    return redirect("activity")
-
-
 @login_required
 @require_POST
 def bulk_download(request: HttpRequest) -> HttpResponse:
-    """The "Download selected" button: one parent job with a child download per video."""
-    videos = _selected_videos(request)
-    if videos is None:
-        return _bulk_message(request, "error", "Select at least one video first.")
+    """The "Download selected" button: one parent job with a child download per video.
+
+    Only videos the user may see count; ids of others' videos are ignored, and
+    a selection with none of the user's videos at all is not found."""
+    videos = selected_videos(request)
+    if not videos:
+        return bulk_message(request, "error", "Select at least one video first.")
     parent = start_bulk_download(request.user, videos)
     queued = parent.children_counts()["total"]
     url = reverse("job-detail", args=[parent.pk])
@@ -184,8 +184,11 @@ def bulk_download(request: HttpRequest) -> HttpResponse:
             url,
         )
     else:
-        text = "Nothing new to download: the selected videos are already queued or downloading."
-    return _bulk_done(request, videos, text)
+        text = (
+            "Nothing new to download: the selected videos are already queued, "
+            "downloading or ignored."
+        )
+    return bulk_done(request, text, videos, reverse("activity"))
 
 
 @login_required
@@ -193,9 +196,9 @@ def bulk_download(request: HttpRequest) -> HttpResponse:
 def bulk_thumbnails(request: HttpRequest) -> HttpResponse:
     """The "Regenerate thumbnails" button: one parent job with a child per
     video that has a picture to make them from."""
-    videos = _selected_videos(request)
-    if videos is None:
-        return _bulk_message(request, "error", "Select at least one video first.")
+    videos = selected_videos(request)
+    if not videos:
+        return bulk_message(request, "error", "Select at least one video first.")
     parent = start_regenerating(request.user, videos)
     queued = parent.children_counts()["total"]
     if queued:
@@ -210,10 +213,35 @@ def bulk_thumbnails(request: HttpRequest) -> HttpResponse:
             "No thumbnails to make: the selected videos have no picture or file to start "
             "from, or theirs are being made already."
         )
-    return _bulk_done(request, videos, text)
+    return bulk_done(request, text, videos, reverse("activity"))
 
 
-def _bulk_message(request: HttpRequest, level: str, text: str) -> HttpResponse:
+def selected_videos(request: HttpRequest) -> list[Video]:
+    """The videos ticked in the bulk form (``video`` ids, at most
+    ``BULK_LIMIT``). Only the user's own count: ids of others' videos are
+    ignored, and a selection with ids but none of the user's is not found."""
+    ids = {
+        int(v)
+        for v in request.POST.getlist("video")[:BULK_LIMIT]
+        if v.isascii() and v.isdigit() and len(v) < 19  # fits a 64-bit id column
+    }
+    videos = list(Video.objects.for_user(request.user).filter(pk__in=ids)) if ids else []
+    if ids and not videos:
+        raise Http404("No such videos")
+    return videos
+
+
+def bulk_done(request: HttpRequest, text: str, videos: list[Video], then: str) -> HttpResponse:
+    """A bulk action's message; with htmx also the videos' rows, redrawn."""
+    if request.htmx:
+        videos = Video.objects.filter(pk__in=[v.pk for v in videos]).select_related("artist")
+        context = {"level": "success", "text": text, "videos": with_active_jobs(videos)}
+        return render(request, "videos/library.html#bulk-done", context)
+    messages.success(request, text)
+    return redirect(then)
+
+
+def bulk_message(request: HttpRequest, level: str, text: str) -> HttpResponse:
     if request.htmx:
         return render(request, "videos/library.html#bulk-done", {"level": level, "text": text})
     getattr(messages, level)(request, text)

@@ -28,6 +28,9 @@ from videos import media, netguard
 # only about once a second; a fixed small buffer gives smooth progress.
 BUFFER_SIZE = 16 * 1024
 TAIL_LINES = 15
+# A URL that turns out to be a playlist is reported as such, without reading
+# (or downloading) a single entry of it: playlist item 0 does not exist.
+NO_ENTRIES = {"playlist_items": "0"}
 INFO_KEYS = (
     "id",
     "title",
@@ -257,12 +260,31 @@ def _youtube_dl(logger: _Logger, **options: Any) -> Iterator[yt_dlp.YoutubeDL]:
         raise classify(e) from None
 
 
+def _is_playlist(info: dict[str, Any]) -> bool:
+    return info.get("_type") in ("playlist", "multi_video") or "entries" in info
+
+
+def _not_a_video(info: dict[str, Any]) -> WorkError:
+    title = _one_line(info.get("title"))[:200]
+    return WorkError(
+        f"This URL is a playlist or feed{f' ({title})' if title else ''}, not one video: "
+        "add it as a playlist to get its videos",
+        "playlist",
+    )
+
+
 def extract_info(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
+    """A video's metadata, or ``{"_type": "playlist", "title"}`` when the URL
+    is a playlist, feed or channel. No entry of a playlist is read
+    (``playlist_items`` 0): listing them is ``list_entries``' work."""
     reporter.progress(stage="extracting", force=True)
-    with _guarded(params), _youtube_dl(_Logger(reporter), skip_download=True) as ydl:
+    options = {"skip_download": True, "extract_flat": "in_playlist", **NO_ENTRIES}
+    with _guarded(params), _youtube_dl(_Logger(reporter), **options) as ydl:
         info = ydl.extract_info(params["url"], download=False)
     if info is None:
         raise WorkError("No video found at this URL", "unsupported")
+    if _is_playlist(info):
+        return {"_type": "playlist", "title": _one_line(info.get("title"))[:300]}
     return trim_info(info)
 
 
@@ -308,6 +330,7 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
         "postprocessor_hooks": [on_postprocess],
         "ffmpeg_location": params.get("ffmpeg") or None,
         "max_filesize": params.get("max_filesize"),
+        **NO_ENTRIES,
     }
     reporter.progress(stage="starting", force=True)
     logger = _Logger(reporter)
@@ -315,6 +338,8 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
         info = ydl.extract_info(params["url"], download=True)
     if info is None:
         raise WorkError("No video found at this URL", "unsupported")
+    if _is_playlist(info):
+        raise _not_a_video(info)
     downloads = info.get("requested_downloads") or []
     filepath = (
         Path(downloads[0]["filepath"]) if downloads and downloads[0].get("filepath") else None

@@ -282,9 +282,12 @@ class Job(ParentMixin, ReportingMixin, models.Model):
         return self._finish(Status.SUCCEEDED, result=result, percent=100.0, stage="done")
 
     def mark_failed(self, error: str, code: str = "error") -> bool:
-        if not self._finish(Status.FAILED, error=error[:2000], error_code=code):
-            return False
-        self.spec.failed(self)
+        # One transaction with the kind's own bookkeeping (a video marked
+        # failed), so the "failed" event, sent on commit, finds it done.
+        with transaction.atomic():
+            if not self._finish(Status.FAILED, error=error[:2000], error_code=code):
+                return False
+            self.spec.failed(self)
         for listener in kinds.FAILURE_LISTENERS:
             # Once the failure is committed; a listener's error is logged, never the job's.
             transaction.on_commit(lambda listener=listener: listener(self), robust=True)

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from jobs.models import Job
 from mvidarr import config
 from videos import layout, media, titles
 from videos.models.artist import Artist
+from videos.models.library import remove_files
 from videos.models.profile import Profile
 from videos.models.status import VideoStatus
 from videos.models.text import clean_text, safe_name
@@ -34,6 +35,20 @@ class VideoQuerySet(models.QuerySet):
 
     def mark_downloading(self) -> int:
         return self.update(status=Video.Status.DOWNLOADING, error="")
+
+    def stop_downloading(self) -> int:
+        """A download ended without a new file: back to what the library holds
+        (the old file of a re-download stays, and so does "downloaded")."""
+        return self.filter(status=Video.Status.DOWNLOADING).update(
+            status=_with_file_or(Video.Status.WANTED)
+        )
+
+    def remove_file_if_unused(self, name: str) -> list[Path]:
+        """Remove a library file with its NFO and thumbnail, unless a video
+        still refers to it (see ``remove_files``)."""
+        if not name or self.filter(file=name).exists():
+            return []
+        return remove_files(name)
 
     def add(
         self,
@@ -178,18 +193,27 @@ class Video(models.Model):
 
     # -- actions ---------------------------------------------------------------
 
-    def request_info(self, user) -> Job:
+    def request_info(self, user, params: dict[str, Any] | None = None) -> Job:
         job, _ = Job.submit(
             "extract_video_info",
             user,
             subject=self.subject,
-            params={"video_id": self.pk},
+            params={"video_id": self.pk, **(params or {})},
             label=self.label,
         )
         return job
 
+    def resolve(self, user, download: bool) -> Job:
+        """Find out what the URL is, as a metadata job: a video gets its info
+        (and a download, if ``download``); a playlist, feed or channel becomes
+        a ``download_playlist`` job and this stand-in video goes away (see
+        ``videos.tasks.ExtractVideoInfo``)."""
+        return self.request_info(user, {"resolve": True, "download": download})
+
     def request_download(self, user) -> tuple[Job, bool]:
-        """Queue a download, or return the one already queued or running."""
+        """Queue a download, or return the one already queued or running. A
+        downloaded video is downloaded again: its new file replaces the old
+        one once it is in the library (``DownloadVideo.succeeded``)."""
         return Job.submit(
             DOWNLOAD_KIND,
             user,
@@ -218,6 +242,42 @@ class Video(models.Model):
         """Whether thumbnails can be made: from the source's own, or from a
         frame of a file with a picture."""
         return bool(self.thumbnail_url or (self.file and self.video_codec))
+
+    def cancel_jobs(self, kind: str | None = None, keep: Job | None = None) -> int:
+        """Cancel the video's active jobs (of one kind); a running one stops
+        within a second and leaves no partial file behind."""
+        jobs = Job.objects.active().filter(subject=self.subject)
+        if kind:
+            jobs = jobs.filter(kind=kind)
+        if keep is not None:
+            jobs = jobs.exclude(pk=keep.pk)
+        return sum(job.cancel() for job in jobs)
+
+    def ignore(self) -> None:
+        """Never download this video in bulk or from a playlist; a download
+        already queued or running is cancelled."""
+        self.cancel_jobs(DOWNLOAD_KIND)
+        Video.objects.filter(pk=self.pk).update(status=self.Status.IGNORED)
+        self.refresh_from_db(fields=["status"])
+
+    def unignore(self) -> None:
+        """Back to what the library holds: downloaded if it has a file, else wanted."""
+        Video.objects.filter(pk=self.pk, status=self.Status.IGNORED).update(
+            status=_with_file_or(self.Status.WANTED)
+        )
+        self.refresh_from_db(fields=["status"])
+
+    def remove(self, delete_file: bool = False) -> list[Path]:
+        """Delete the video from the library. Its active jobs are cancelled
+        first; with ``delete_file`` its file, NFO and thumbnail go too (only
+        inside the library, see ``remove_files``). Returns the files removed."""
+        # One transaction: the jobs' "cancelled" events, sent on commit, find
+        # the video gone, so open pages drop its row.
+        with transaction.atomic():
+            self.cancel_jobs()
+            self.refresh_from_db(fields=["file"])  # a download may have landed meanwhile
+            self.delete()
+        return Video.objects.remove_file_if_unused(self.file) if delete_file else []
 
     def fill_from(self, info: dict[str, Any]) -> None:
         """Fill what the user left blank from yt-dlp's metadata (not saved;
@@ -350,12 +410,13 @@ class Video(models.Model):
         return ", ".join(f"{url} {width}w" for width, url in sorted(seen.items()))
 
     def mark_failed(self, error: str) -> None:
-        Video.objects.filter(pk=self.pk).update(status=self.Status.FAILED, error=error[:2000])
+        """A download failed: "failed", unless an earlier file is still in the library."""
+        Video.objects.filter(pk=self.pk).update(
+            status=_with_file_or(self.Status.FAILED), error=error[:2000]
+        )
 
     def mark_wanted(self) -> None:
-        Video.objects.filter(pk=self.pk, status=self.Status.DOWNLOADING).update(
-            status=self.Status.WANTED
-        )
+        Video.objects.filter(pk=self.pk).stop_downloading()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -375,3 +436,8 @@ class Video(models.Model):
             "profile_id": self.profile_id,
             "created_at": self.created_at,
         }
+
+
+def _with_file_or(status: str) -> Case:
+    """In an UPDATE: "downloaded" for a video with a library file, else ``status``."""
+    return Case(When(file="", then=Value(status)), default=Value(Video.Status.DOWNLOADED))
