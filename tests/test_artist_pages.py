@@ -216,11 +216,13 @@ def test_the_artist_page_gets_the_library_rows_live_part(users):
     video = video_of(users["alice"], "Song", artist="Band")
     job_of(users["alice"], video, status="running", percent=55.0)
     html = SUBJECT_RENDERERS["video"](video.subject, users["alice"], "artist")
-    for part in ("thumb", "state", "actions"):  # the thumbnail, state and action cells
+    for part in ("thumb", "what", "state", "actions"):  # every cell but the checkbox
         assert f'id="video-{video.pk}-{part}"' in html
-    assert html.count('hx-swap-oob="true"') == 3
+    assert html.count('hx-swap-oob="true"') == 4
     assert '<progress value="55.0"' in html
-    assert SUBJECT_RENDERERS["video"](video.subject, users["bob"], "artist") == ""
+    # Someone else learns nothing of it: at most that such a row is not theirs to show.
+    other = SUBJECT_RENDERERS["video"](video.subject, users["bob"], "artist")
+    assert "Song" not in other and "progress" not in other and "Band" not in other
 
 
 # -- the admin ----------------------------------------------------------------------
