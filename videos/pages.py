@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from jobs.models import Job
 from videos.files import library_file
-from videos.views import get_video_for_user
+from videos.views import attach_last_failures, get_video_for_user
 
 # Jobs listed on the page, newest first (History has them all).
 JOB_LIMIT = 50
@@ -24,6 +24,7 @@ def video_page(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-created_at")[:JOB_LIMIT]
     )
     video.job = next((job for job in jobs if job.is_active), None)
+    attach_last_failures([video])
     context = {
         "video": video,
         "jobs": jobs,
