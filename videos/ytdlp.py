@@ -320,7 +320,9 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
 
     def on_postprocess(d: dict[str, Any]) -> None:
         if d["status"] == "started":
-            reporter.progress(stage="processing", force=True)
+            # yt-dlp's own steps (a merge, moving files) report no percent:
+            # none is shown, rather than the download's last one.
+            reporter.progress(stage="processing", percent=None, force=True)
             reporter.log("info", f"Post-processing: {d.get('postprocessor', '?')}")
 
     options = {
