@@ -7,6 +7,9 @@ markdown table of the figures against the targets.
 ``--throughput`` adds ``bench.throughput`` (no-op ``ping`` jobs) once per
 mode, after the other benchmarks: through the API in both modes, and in Redis
 mode also created in-process (``--via direct``); about 1 min per mode.
+``--processing`` adds ``bench.processing`` (the progress frames of a
+transcode) and ``bench.mixed`` (10 remuxes next to 10 downloads) once per
+mode; about 2 min per mode.
     .venv/bin/python -m bench.run_all ...   # the same
 """
 
@@ -16,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from bench import progress, submit, throughput
+from bench import mixed, processing, progress, submit, throughput
 from bench.common import machine, modes_of, parse_args, write_json
 
 TARGETS = {"submit_p99": 30.0, "progress_p99": 25.0, "queued_to_running": 150.0}
@@ -172,17 +175,21 @@ def main(argv: list[str] | None = None) -> None:
         **{
             "--repeat": {"type": int, "default": 1, "help": "runs per mode (the machine is noisy)"},
             "--only": {
-                "choices": ["submit", "progress", "throughput"],
-                "help": "run one benchmark only",
+                "choices": ["submit", "progress", "throughput", "processing"],
+                "help": "run one benchmark only (processing: bench.processing and bench.mixed)",
             },
             "--throughput": {"action": "store_true", "help": "also run bench.throughput"},
+            "--processing": {
+                "action": "store_true",
+                "help": "also run bench.processing and bench.mixed",
+            },
             "--throughput-jobs": {"type": int, "default": 2000},
         },
     )
     info = machine()
     print(f"machine: {info}", flush=True)
     runs: list[dict[str, Any]] = []
-    repeat = 0 if args.only == "throughput" else args.repeat
+    repeat = 0 if args.only in ("throughput", "processing") else args.repeat
     for n in range(1, repeat + 1):
         for mode in modes_of(args.mode):
             entry: dict[str, Any] = {"mode": mode, "run": n}
@@ -216,12 +223,35 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 tp.append(result)
                 print(throughput.report(result), f"\n  ({time.monotonic() - t0:.0f} s)", flush=True)
-    out = table(runs) if runs and args.only != "throughput" else ""
+    media_runs = run_media(args.mode) if args.processing or args.only == "processing" else {}
+    out = table(runs) if runs else ""
     if tp:
         out = (out + "\n\n" if out else "") + throughput.table(tp)
+    for name, results in media_runs.items():
+        module = processing if name == "processing" else mixed
+        out = (out + "\n\n" if out else "") + module.table(results)
     print()
     print(out)
-    write_json(args.json, {"machine": info, "runs": runs, "throughput": tp, "table": out})
+    write_json(
+        args.json,
+        {"machine": info, "runs": runs, "throughput": tp, **media_runs, "table": out},
+    )
+
+
+def run_media(mode_arg: str) -> dict[str, list[dict[str, Any]]]:
+    """``bench.processing`` and ``bench.mixed`` once per mode."""
+    results: dict[str, list[dict[str, Any]]] = {"processing": [], "mixed": []}
+    for mode in modes_of(mode_arg):
+        for name, module in (("processing", processing), ("mixed", mixed)):
+            t0 = time.monotonic()
+            try:
+                result = module.run(mode)
+            except Exception as e:  # noqa: BLE001 - keep the other figures
+                print(f"{name} [{mode}] failed: {type(e).__name__}: {e}", file=sys.stderr)
+                continue
+            results[name].append(result)
+            print(module.report(result), f"\n  ({time.monotonic() - t0:.0f} s)", flush=True)
+    return results
 
 
 if __name__ == "__main__":
