@@ -3,6 +3,7 @@ download in the job's child process, with its own percent shown live."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -80,14 +81,10 @@ def test_a_download_its_profile_asks_nothing_of_is_not_processed(app, media):
 def processes_mentioning(text: str) -> list[int]:
     """The processes whose command line holds ``text`` (an ffmpeg reading a job's files)."""
     found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and text in (proc / "cmdline").read_bytes().decode(
-                errors="replace"
-            ):
-                found.append(int(proc.name))
-        except OSError:  # gone meanwhile
-            continue
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):  # gone meanwhile
+            if text in cmdline.read_bytes().decode(errors="replace"):
+                found.append(int(cmdline.parent.name))
     return found
 
 
