@@ -297,3 +297,15 @@ def modes_of(arg: str) -> tuple[str, ...]:
 def write_json(path: str | None, data: Any) -> None:
     if path:
         Path(path).write_text(json.dumps(data, indent=2, default=str))
+
+
+def run_modes(args: argparse.Namespace, run, report) -> list[dict[str, Any]]:
+    """``run(mode)`` in each mode of ``--mode``, printing each ``report``; the
+    results also go to ``--json``."""
+    results = []
+    for mode in modes_of(args.mode):
+        result = run(mode)
+        print(report(result), flush=True)
+        results.append(result)
+    write_json(args.json, results)
+    return results

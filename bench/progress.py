@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from typing import Any
 
@@ -33,40 +32,15 @@ from bench.common import (
     create_videos,
     fmt,
     log_errors,
-    modes_of,
     parse_args,
+    run_modes,
     running,
     summarize,
     unique_media_urls,
-    write_json,
 )
+from bench.frames import TERMINAL, Receiver
 
 MEDIA_PATH = "media/long.mp4?rate=100000"
-TERMINAL = ("succeeded", "failed", "cancelled")
-
-
-class Receiver(threading.Thread):
-    """Reads frames off the socket as soon as they arrive."""
-
-    def __init__(self, ws) -> None:
-        super().__init__(name="ws-receiver", daemon=True)
-        self.ws = ws
-        self.frames: list[tuple[float, dict]] = []
-        self.stop = threading.Event()
-        self.error: str | None = None
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                raw = self.ws.recv(0.25)
-            except TimeoutError:
-                continue
-            except Exception as e:  # noqa: BLE001 - closed socket ends the run
-                if not self.stop.is_set():
-                    self.error = f"{type(e).__name__}: {e}"
-                return
-            received = time.time()
-            self.frames.append((received, json.loads(raw)))
 
 
 def run(mode: str, jobs: int = 20, cap: float = 30.0) -> dict[str, Any]:
@@ -213,12 +187,7 @@ def main(argv: list[str] | None = None) -> None:
             "--cap": {"type": float, "default": 30.0},
         },
     )
-    results = []
-    for mode in modes_of(args.mode):
-        result = run(mode, args.jobs, args.cap)
-        print(report(result), flush=True)
-        results.append(result)
-    write_json(args.json, results)
+    run_modes(args, lambda mode: run(mode, args.jobs, args.cap), report)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ embedded mode only), after the rest; ``--only thumbnails`` runs it alone.
 ``--throughput`` adds ``bench.throughput`` (no-op ``ping`` jobs) once per
 mode, after the other benchmarks: through the API in both modes, and in Redis
 mode also created in-process (``--via direct``); about 1 min per mode.
+``--processing`` adds ``bench.processing`` (the progress frames of a
+transcode) and ``bench.mixed`` (10 remuxes next to 10 downloads) once per
+mode; about 2 min per mode.
     .venv/bin/python -m bench.run_all ...   # the same
 """
 
@@ -20,7 +23,7 @@ import sys
 import time
 from typing import Any
 
-from bench import progress, submit, throughput, thumbnails
+from bench import mixed, processing, progress, submit, throughput, thumbnails
 from bench.common import machine, modes_of, parse_args, write_json
 
 TARGETS = {"submit_p99": 30.0, "progress_p99": 25.0, "queued_to_running": 150.0}
@@ -176,10 +179,14 @@ def main(argv: list[str] | None = None) -> None:
         **{
             "--repeat": {"type": int, "default": 1, "help": "runs per mode (the machine is noisy)"},
             "--only": {
-                "choices": ["submit", "progress", "throughput", "thumbnails"],
-                "help": "run one benchmark only",
+                "choices": ["submit", "progress", "throughput", "thumbnails", "processing"],
+                "help": "run one benchmark only (processing: bench.processing and bench.mixed)",
             },
             "--throughput": {"action": "store_true", "help": "also run bench.throughput"},
+            "--processing": {
+                "action": "store_true",
+                "help": "also run bench.processing and bench.mixed",
+            },
             "--throughput-jobs": {"type": int, "default": 2000},
             "--thumbnails": {"action": "store_true", "help": "also run bench.thumbnails"},
             "--thumbnail-jobs": {"type": int, "default": 1000},
@@ -188,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     info = machine()
     print(f"machine: {info}", flush=True)
     runs: list[dict[str, Any]] = []
-    repeat = 0 if args.only in ("throughput", "thumbnails") else args.repeat
+    repeat = 0 if args.only in ("throughput", "thumbnails", "processing") else args.repeat
     for n in range(1, repeat + 1):
         for mode in modes_of(args.mode):
             entry: dict[str, Any] = {"mode": mode, "run": n}
@@ -234,17 +241,44 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 thumbs.append(result)
                 print(thumbnails.report(result), f"\n  ({time.monotonic() - t0:.0f} s)", flush=True)
-    out = table(runs) if runs and args.only not in ("throughput", "thumbnails") else ""
+    media_runs = run_media(args.mode) if args.processing or args.only == "processing" else {}
+    out = table(runs) if runs else ""
     if tp:
         out = (out + "\n\n" if out else "") + throughput.table(tp)
     if thumbs:
         out = (out + "\n\n" if out else "") + thumbnails.table(thumbs)
+    for name, results in media_runs.items():
+        module = processing if name == "processing" else mixed
+        out = (out + "\n\n" if out else "") + module.table(results)
     print()
     print(out)
     write_json(
         args.json,
-        {"machine": info, "runs": runs, "throughput": tp, "thumbnails": thumbs, "table": out},
+        {
+            "machine": info,
+            "runs": runs,
+            "throughput": tp,
+            "thumbnails": thumbs,
+            **media_runs,
+            "table": out,
+        },
     )
+
+
+def run_media(mode_arg: str) -> dict[str, list[dict[str, Any]]]:
+    """``bench.processing`` and ``bench.mixed`` once per mode."""
+    results: dict[str, list[dict[str, Any]]] = {"processing": [], "mixed": []}
+    for mode in modes_of(mode_arg):
+        for name, module in (("processing", processing), ("mixed", mixed)):
+            t0 = time.monotonic()
+            try:
+                result = module.run(mode)
+            except Exception as e:  # noqa: BLE001 - keep the other figures
+                print(f"{name} [{mode}] failed: {type(e).__name__}: {e}", file=sys.stderr)
+                continue
+            results[name].append(result)
+            print(module.report(result), f"\n  ({time.monotonic() - t0:.0f} s)", flush=True)
+    return results
 
 
 if __name__ == "__main__":

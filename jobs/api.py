@@ -44,8 +44,11 @@ class JobOut(Schema):
     subject: str
     label: str
     progress: ProgressOut
-    error: str | None
+    error: str | None = Field(description="What went wrong, in plain words.")
     error_code: str | None
+    error_detail: str | None = Field(
+        None, description="The raw output behind the error (yt-dlp's or ffmpeg's last lines)."
+    )
     result: dict[str, Any] | None
     attempts: int
     parent_id: UUID | None

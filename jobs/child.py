@@ -14,17 +14,45 @@ import os
 import signal
 import threading
 import time
+import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
+# The most of a tool's raw output a failure keeps (its last characters).
+DETAIL_LIMIT = 8000
+
 
 class WorkError(Exception):
-    """A failure with a classified reason. ``transient`` ones may be retried."""
+    """A failure with a classified reason. ``transient`` ones may be retried.
 
-    def __init__(self, message: str, code: str = "error", transient: bool = False) -> None:
+    The message is what people read: plain words, no tool output. ``detail``
+    keeps the raw text behind it (yt-dlp's or ffmpeg's last lines), which the
+    pages show under "Details" and the API as ``error_detail``."""
+
+    def __init__(
+        self, message: str, code: str = "error", transient: bool = False, detail: str = ""
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.transient = transient
+        self.detail = detail.strip()[-DETAIL_LIMIT:]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "message": str(self),
+            "code": self.code,
+            "transient": self.transient,
+            "detail": self.detail,
+        }
+
+
+def internal_error(error: Exception) -> WorkError:
+    """A bug, not a classified failure: plain words, and the traceback as detail."""
+    return WorkError(
+        "MVidarr hit an internal error while running this job",
+        "internal",
+        detail="".join(traceback.format_exception(error)),
+    )
 
 
 class Reporter:
@@ -74,13 +102,8 @@ def main(target: str, params: dict[str, Any], conn: Connection) -> None:
     try:
         result = work(params, Reporter(conn))
     except WorkError as e:
-        conn.send(("error", {"message": str(e), "code": e.code, "transient": e.transient}))
+        conn.send(("error", e.as_dict()))
     except Exception as e:  # a bug, not a classified failure: say what it was
-        conn.send(
-            (
-                "error",
-                {"message": f"{type(e).__name__}: {e}", "code": "internal", "transient": False},
-            )
-        )
+        conn.send(("error", internal_error(e).as_dict()))
     else:
         conn.send(("result", result))

@@ -122,6 +122,17 @@ class JobEvents:
         self.background(self._housekeeping())
         await self.on_connect()
 
+    async def dispatch(self, message: dict) -> None:
+        """Progress events go straight to ``job_event``. Channels' own
+        ``dispatch`` first closes stale database connections, a trip through
+        the one thread that every socket's database work shares; progress
+        needs no database, and at dozens of frames a second those trips, not
+        the frames, kept the sockets busy."""
+        if message.get("type") == "job.event" and message["frame"]["type"] == "progress":
+            await self.job_event(message)
+            return
+        await super().dispatch(message)
+
     def background(self, coroutine) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self.tasks.add(task)

@@ -33,7 +33,7 @@ from dramatiq.middleware import Shutdown
 
 from jobs import broker, child, kinds
 from jobs.attempts import book
-from jobs.child import WorkError
+from jobs.child import WorkError, internal_error
 from jobs.logcontext import about_job
 from jobs.models import WORKER_ID, Job
 
@@ -87,12 +87,13 @@ def _attempt(job_id: str) -> None:
     except Shutdown:
         job.requeue("The worker shut down during this job")
     except WorkError as e:  # classified outside the child (prepare, run_inline)
-        job.retry_or_fail(str(e), e.code, e.transient)
+        job.retry_or_fail(str(e), e.code, e.transient, detail=e.detail)
     except Exception as e:
         logger.exception("Job %s failed inside the supervisor", job_id)
+        error = internal_error(e)
         # A database hiccup (a deadlock, a lost connection) is worth another try.
         transient = isinstance(e, OperationalError)
-        job.retry_or_fail(f"Internal error: {type(e).__name__}: {e}", "internal", transient)
+        job.retry_or_fail(str(error), error.code, transient, detail=error.detail)
     finally:
         job.flush_log()  # what the child said last, even for an attempt that was not ours
         # A job queued (or running) again keeps its scratch: the next attempt resumes it.
@@ -156,22 +157,26 @@ class Supervisor:
         if outcome is not None and outcome[0] == "result":
             self._succeed(outcome[1])
             return
-        self._fail(*self._failure(outcome, proc.exitcode))
+        self._fail(self._failure(outcome, proc.exitcode))
 
-    def _fail(self, error: str, code: str, transient: bool) -> None:
-        if not self.job.will_retry(transient):
+    def _fail(self, error: WorkError) -> None:
+        if not self.job.will_retry(error.transient):
             shutil.rmtree(self.job.work_dir, ignore_errors=True)  # gone before "failed" is seen
-        self.job.retry_or_fail(error, code, transient)
+        self.job.retry_or_fail(str(error), error.code, error.transient, detail=error.detail)
 
-    def _failure(self, outcome: tuple | None, exitcode: int | None) -> tuple[str, str, bool]:
-        """What went wrong: (message, code, transient)."""
+    def _failure(self, outcome: tuple | None, exitcode: int | None) -> WorkError:
+        """What went wrong, in plain words, with the raw facts as its detail."""
         if outcome is None:
-            return f"The job's process died (exit code {exitcode})", "crashed", True
+            detail = f"The child process exited with code {exitcode}."
+            return WorkError("The job's process stopped unexpectedly", "crashed", True, detail)
         if outcome[0] == "timeout":
-            return f"Timed out after {self.spec.time_limit} s", "timeout", False
+            limit = self.spec.time_limit
+            return WorkError(f"Timed out: the job ran past its limit of {limit} s", "timeout")
         if outcome[0] == "stalled":
-            return f"No progress for {settings.JOB_STALL_TIMEOUT} s", "stalled", True
-        return outcome[1]["message"], outcome[1]["code"], outcome[1]["transient"]
+            stall = settings.JOB_STALL_TIMEOUT
+            return WorkError(f"Stalled: no progress for {stall} s", "stalled", transient=True)
+        found = outcome[1]
+        return WorkError(found["message"], found["code"], found["transient"], found["detail"])
 
     def _relay(self, conn, attempt) -> tuple[tuple | None, bool]:
         """Relay the child's messages until it finishes; returns (outcome, lost).
@@ -218,7 +223,7 @@ class Supervisor:
         try:
             stored = spec.store(job, result, job.work_dir)
         except WorkError as e:
-            self._fail(str(e), e.code, e.transient)
+            self._fail(e)
             return
         if type(spec).succeeded is kinds.Kind.succeeded and not spec.waits_for_children:
             # Nothing to do with the database but the status change, whose

@@ -34,7 +34,9 @@ class MediaServer:
         self,
         cache: str | os.PathLike[str] | None = None,
         port: int = 0,
-        startup_timeout: float = 60.0,
+        # A cold cache is filled first (tests.mediagen: ~10 s of CPU in all,
+        # several times that on a busy shared machine).
+        startup_timeout: float = 180.0,
         host: str = "127.0.0.1",
     ) -> None:
         self.host = host

@@ -2,6 +2,13 @@
 with ffmpeg (see ``tests.mediaserver``):
 
 - ``clip.mp4`` (~6 s) and ``long.mp4`` (~30 s): H.264/AAC, 320x240, ~500 kbit/s;
+- ``heavy.mp4`` (20 s): MPEG-4 Part 2 (not H.264)/AAC, 1280x720 ``testsrc2``, ~4 Mbit/s:
+  an H.264 profile transcodes it for real, for several seconds on 2 cores;
+- ``pcm.mkv`` (3 s): H.264 with PCM audio in Matroska, which MP4 cannot hold;
+- ``glitchy.mp4``: ``heavy.mp4`` with junk over part of its frames: it plays,
+  but ffmpeg reports an error for most frames (some 80 KB of them);
+- ``damaged.mp4``: an MP4 header followed by junk (no ``moov`` atom), as a
+  download cut short or mangled on the way looks to ffmpeg;
 - ``hls/clip/``: an HLS rendition of the clip (``index.m3u8``, 1 s ``.ts`` segments);
 - ``thumb.jpg`` (1920x1080) and ``small.png`` (200x112, with transparency): pictures
   a page may name as its thumbnail; ``bomb.png``: a decompression bomb (a few KB
@@ -25,6 +32,7 @@ from pathlib import Path
 # (name, width, height, video bit rate): small, since only the choice matters.
 LADDER = (("v1080", 1920, 1080, "900k"), ("v720", 1280, 720, "500k"), ("v360", 640, 360, "200k"))
 LADDER_SECONDS = 3
+HEAVY_SECONDS = 20
 
 
 def _ffmpeg(*args: str) -> None:
@@ -50,6 +58,39 @@ def _encode(dst: Path, seconds: int) -> None:
         "-b:v", "450k", "-maxrate", "450k", "-bufsize", "900k",
         "-movflags", "+faststart", str(dst),
     )  # fmt: skip
+
+
+def _heavy(dst: Path) -> None:
+    """Big frames in a codec that is not H.264, so an H.264 profile transcodes it."""
+    _ffmpeg(
+        "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=25:duration={HEAVY_SECONDS}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={HEAVY_SECONDS}",
+        "-c:v", "mpeg4", "-q:v", "6", "-g", "25", "-c:a", "aac", "-b:a", "64k", "-shortest",
+        "-movflags", "+faststart", str(dst),
+    )  # fmt: skip
+
+
+def _pcm(dst: Path) -> None:
+    """H.264 video with PCM audio in Matroska: remuxing it into MP4 fails."""
+    _ffmpeg(*_sources(3, "320x240"), "-c:a", "pcm_s16le", str(dst))
+
+
+def _glitchy(dst: Path, heavy: Path) -> None:
+    """Junk over the first 2 KB of every 8 KB of the frames (the ``moov`` atom
+    at the start is left alone, so the file still opens)."""
+    data = bytearray(heavy.read_bytes())
+    junk = bytes((i * 37) & 255 for i in range(2048))
+    for offset in range(data.index(b"mdat") + 4096, len(data) - 8192, 8192):
+        data[offset : offset + 2048] = junk
+    dst.write_bytes(data)
+
+
+def _damaged(dst: Path, clip: Path) -> None:
+    """The clip's ``ftyp`` box (so ffmpeg takes it for an MP4) and then 256 KB
+    of junk where the rest of the file should be."""
+    head = clip.read_bytes()
+    ftyp = int.from_bytes(head[:4], "big")
+    dst.write_bytes(head[:ftyp] + bytes(range(256)) * 1024)
 
 
 def _hls(segments: Path, playlist: Path) -> list[str]:
@@ -124,19 +165,26 @@ def ensure_media(cache: Path) -> None:
     """
     cache.mkdir(parents=True, exist_ok=True)
     clip_hls, ladder = cache / "hls" / "clip", cache / "hls" / "ladder"
-    files = [
-        cache / name for name in ("clip.mp4", "long.mp4", "thumb.jpg", "small.png", "bomb.png")
-    ]
+    makers = {
+        "clip.mp4": lambda dst: _encode(dst, 6),
+        "long.mp4": lambda dst: _encode(dst, 30),
+        "heavy.mp4": _heavy,
+        "glitchy.mp4": lambda dst: _glitchy(dst, cache / "heavy.mp4"),
+        "pcm.mkv": _pcm,
+        "damaged.mp4": lambda dst: _damaged(dst, cache / "clip.mp4"),
+    }  # in order: the glitchy and damaged files are made from earlier ones
+    pictures = ("thumb.jpg", "small.png", "bomb.png")
+    files = [cache / name for name in (*makers, *pictures)]
     if all(f.is_file() for f in files) and clip_hls.is_dir() and ladder.is_dir():
         return
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache))
     try:
-        for name, seconds in (("clip.mp4", 6), ("long.mp4", 30)):
+        for name, make in makers.items():
             if not (cache / name).is_file():
-                _encode(tmp / name, seconds)
+                make(tmp / name)
                 with contextlib.suppress(FileExistsError):  # another process won
                     os.link(tmp / name, cache / name)
-        if not (cache / "bomb.png").is_file():
+        if not all((cache / name).is_file() for name in pictures):
             for name, made in _pictures(tmp).items():
                 with contextlib.suppress(FileExistsError):  # another process won
                     os.link(made, cache / name)

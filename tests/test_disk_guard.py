@@ -14,6 +14,7 @@ import pytest
 
 from jobs import pause
 from tests.apikit import finished, unique
+from tests.diskkit import files_under, tmpfs
 from tests.live import LiveApp
 
 SIZE_MB = 16
@@ -23,21 +24,11 @@ SIZE_MB = 16
 def small_disk():
     """A 16 MB tmpfs; skipped where mounting is not allowed (not root)."""
     where = Path(tempfile.mkdtemp(prefix="mvidarr-small-disk-"))
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={SIZE_MB}m,mode=0700", "tmpfs", str(where)],
-        capture_output=True,
-    )
-    if mounted.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
-        yield where
+        with tmpfs(where, SIZE_MB):
+            yield where
     finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
         where.rmdir()
-
-
-def files_under(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if p.is_file()]
 
 
 def test_a_download_does_not_start_below_the_free_space_minimum(small_disk, media):

@@ -159,7 +159,8 @@ def test_a_missing_video_fails_at_once_with_a_clear_reason(app, media):
     job = finished(client, job_id)
     assert job["status"] == "failed"
     assert job["error_code"] == "not_found"
-    assert "404" in job["error"]
+    assert job["error"].startswith("Video not found (HTTP 404)")
+    assert "HTTP Error 404: Not Found" in job["error_detail"]  # yt-dlp's own words
     assert job["attempts"] == 1
     video = client.get(f"/api/videos/{video['id']}").json()
     assert video["status"] == "failed" and "404" in video["error"]

@@ -131,3 +131,27 @@ def test_deferred_log_lines_are_written_with_the_next_state_change(users):
     claimed.mark_failed("boom", "error")
     messages = list(job.logs.values_list("message", flat=True))
     assert messages[-3:] == ["first", "second", "Failed: boom"]
+
+
+def test_a_failure_keeps_its_raw_output_apart_until_the_next_attempt_starts(users, video):
+    job, _ = video.request_download(users["alice"])
+    first = Job.claim(job.pk)
+    assert first.retry_or_fail("Timed out", "network", True, detail="Read timed out.")
+    job.refresh_from_db()
+    assert (job.status, job.error, job.error_detail) == ("queued", "Timed out", "Read timed out.")
+    Job.objects.filter(pk=job.pk).update(retry_at=None)
+    second = Job.claim(job.pk)
+    assert (second.error, second.error_detail) == ("", "")
+    assert second.mark_failed("Video not found (HTTP 404)", "not_found", "HTTP Error 404")
+    job.refresh_from_db()
+    assert (job.error, job.error_detail) == ("Video not found (HTTP 404)", "HTTP Error 404")
+    video.refresh_from_db()
+    assert (video.status, video.error) == ("failed", "Video not found (HTTP 404)")
+
+
+def test_cancelling_a_job_waiting_to_retry_drops_the_old_raw_output(users, video):
+    job, _ = video.request_download(users["alice"])
+    Job.claim(job.pk).retry_or_fail("Timed out", "network", True, detail="Read timed out.")
+    assert Job.objects.get(pk=job.pk).cancel()
+    job.refresh_from_db()
+    assert (job.status, job.error, job.error_detail) == ("cancelled", "Cancelled", "")

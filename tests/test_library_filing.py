@@ -44,8 +44,9 @@ def test_ffprobe_accepts_a_real_clip_under_a_media_extension_only(media, tmp_pat
         confirm_media(real, "svg")
     fake = tmp_path / "fake.mp4"
     fake.write_text("<svg/>")
-    with pytest.raises(WorkError, match="ffprobe does not find"):
+    with pytest.raises(WorkError, match="not a video or audio file") as refused:
         confirm_media(fake, "mp4")
+    assert refused.value.detail.startswith("ffprobe found format ")
 
 
 def test_a_file_already_on_disk_is_never_overwritten(users, media, tmp_path):

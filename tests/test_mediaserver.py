@@ -231,7 +231,7 @@ def test_concurrent_cold_start(tmp_path: Path) -> None:
         for t in threads:
             t.start()
         for t in threads:
-            t.join(60)
+            t.join(servers[0].startup_timeout)
         assert not errors, errors
         sizes = [
             int(httpx.head(srv.url("media/clip.mp4"), trust_env=False).headers["content-length"])

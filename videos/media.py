@@ -11,6 +11,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
@@ -36,6 +38,11 @@ MEDIA_FORMATS = frozenset({
 })  # fmt: skip
 # What ``grab_frame`` hands over: an uncompressed picture, quick to write and read.
 FRAME_FORMATS = ("BMP",)
+# The last lines of ffmpeg's error output that a failure keeps.
+ERROR_LINES = 30
+# Seconds between ffmpeg's progress reports (its default is 0.5): as often as
+# the pages get progress at most (4 a second), so processing moves as smoothly.
+PROGRESS_PERIOD = 0.25
 # Not allowed in XML 1.0 at all (and C1 controls, which are no better in an NFO).
 XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
@@ -84,9 +91,10 @@ def confirm_media(path: Path, ext: str) -> dict:
     streams = {s.get("codec_type") for s in found.get("streams", [])}
     if not formats & MEDIA_FORMATS or not streams & {"video", "audio"}:
         raise WorkError(
-            f"Refused the download: ffprobe does not find a video or audio file in it "
-            f"(format {','.join(sorted(formats - {''})) or 'unknown'})",
+            "Refused the download: it is not a video or audio file",
             "not_media",
+            detail=f"ffprobe found format {','.join(sorted(formats - {''})) or 'unknown'}"
+            f" with streams {', '.join(sorted(str(s) for s in streams)) or 'none'}",
         )
     return technical(found, ext)
 
@@ -158,7 +166,11 @@ def place_exclusively(source: Path, candidates: Iterable[Path], keep_source: boo
         except OSError as e:  # nothing half-written is left behind
             nfo.unlink()
             if e.errno == errno.ENOSPC:
-                raise WorkError("No space left on the library disk", "disk_full") from None
+                raise WorkError(
+                    "The library disk is full: no space left for this video",
+                    "disk_full",
+                    detail=str(e),
+                ) from None
             raise
         if not keep_source:
             source.unlink()
@@ -216,9 +228,15 @@ def process(
     for key, value in tags.items():
         if value:
             cmd += ["-metadata", f"{key}={xml_text(value)[:300]}"]
-    cmd += ["-progress", "pipe:1", "-nostats", "-loglevel", "error", str(target)]
+    cmd += ["-progress", "pipe:1", "-stats_period", str(PROGRESS_PERIOD), "-nostats"]
+    cmd += ["-loglevel", "error", str(target)]
     duration, shown = plan.get("duration") or 0, 0.0
+    errors: deque[str] = deque(maxlen=ERROR_LINES)
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        # stderr is read beside stdout: a damaged stream can make ffmpeg
+        # complain for more than a pipe holds, and it would stop, waiting.
+        reader = threading.Thread(target=errors.extend, args=(proc.stderr,), daemon=True)
+        reader.start()
         for line in proc.stdout:
             if line.startswith("out_time_us=") and duration:
                 with contextlib.suppress(ValueError):
@@ -227,11 +245,11 @@ def process(
                     if percent > shown:  # ffmpeg's clock may step back at the start
                         shown = percent
                         on_progress(percent)
-        errors = proc.stderr.read()
+        reader.join()
     if proc.returncode:
         with contextlib.suppress(FileNotFoundError):
             target.unlink()
-        raise ffmpeg_error(errors)
+        raise ffmpeg_error("".join(errors))
     source.unlink()
     return target
 
@@ -267,7 +285,17 @@ def process_download(filepath: Path, info: dict, params: dict, reporter: Reporte
         reporter.progress(stage="processing", percent=percent)
 
     preset = params.get("ffmpeg_preset") or "veryfast"
-    return process(filepath, plan, tags, on_progress, params.get("ffmpeg"), preset)
+    try:
+        return process(filepath, plan, tags, on_progress, params.get("ffmpeg"), preset)
+    except WorkError as e:
+        reporter.log("info", f"Last ffmpeg output:\n{e.detail}")
+        raise
+
+
+# ffmpeg's words for a stream its output format has no place for, e.g.
+# "[mp4 @ 0x55…] Could not find tag for codec pcm_s16le in stream #1, codec not
+# currently supported in container".
+NO_TAG = re.compile(r"\[(\w+) @ [^]]*\] Could not find tag for codec (\w+)")
 
 
 def grab_frame(path: Path, at: float, max_width: int, params: dict) -> bytes:
@@ -293,16 +321,25 @@ def grab_frame(path: Path, at: float, max_width: int, params: dict) -> bytes:
 
 
 def ffmpeg_error(output: str) -> WorkError:
-    """ffmpeg's failure in friendly words; its last lines follow."""
-    tail = "\n".join(output.strip().splitlines()[-5:])
+    """ffmpeg's failure in plain words; its last lines (stderr) are the detail.
+    A full disk is checked first: it also makes "Error writing trailer" lines."""
+    detail = "\n".join(output.strip().splitlines()[-ERROR_LINES:])
     lowered = output.lower()
-    if "no space left" in lowered:
-        return WorkError("No space left on the disk while processing", "disk_full")
-    if "invalid data found" in lowered or "moov atom not found" in lowered:
-        return WorkError(f"The downloaded file is corrupt\n{tail}", "corrupt_input")
+    if "no space left on device" in lowered:
+        message = "The disk filled up while processing the video"
+        return WorkError(message, "disk_full", detail=detail)
+    if "invalid data found when processing input" in lowered or "moov atom not found" in lowered:
+        return WorkError(
+            "The downloaded file is damaged or not a video", "corrupt_input", detail=detail
+        )
+    if match := NO_TAG.search(output):
+        muxer, codec = match.groups()
+        message = f"Unsupported codec: the {muxer.upper()} format cannot hold this video's {codec}"
+        return WorkError(message, "codec", detail=detail)
     if "unknown encoder" in lowered or "not supported" in lowered:
-        return WorkError(f"A codec this processing needs is not supported\n{tail}", "codec")
-    return WorkError(f"Processing failed\n{tail}", "processing_failed")
+        message = "Unsupported codec: this video cannot be converted as its profile asks"
+        return WorkError(message, "codec", detail=detail)
+    return WorkError("Processing failed", "processing_failed", detail=detail)
 
 
 def check_free_space(*folders: Path, need: int) -> None:
@@ -312,7 +349,8 @@ def check_free_space(*folders: Path, need: int) -> None:
         free = shutil.disk_usage(folder).free // (1024 * 1024)
         if free < need:
             raise WorkError(
-                f"Only {free} MB free on the disk of {folder} (MVIDARR_MIN_FREE_MB is {need})",
+                f"Not enough free disk space: only {free} MB free on the disk of {folder}"
+                f" (MVIDARR_MIN_FREE_MB is {need})",
                 "disk_full",
             )
 

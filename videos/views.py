@@ -16,7 +16,7 @@ from jobs.views import next_url
 from videos.browse import BrowseForm, browse
 from videos.forms import AddVideoForm
 from videos.models import Artist, Video
-from videos.tasks import start_bulk_download
+from videos.tasks import DownloadVideo, start_bulk_download
 from videos.thumbnails import start_regenerating
 
 PAGE_SIZE = 50
@@ -41,6 +41,22 @@ def with_active_jobs(videos) -> list[Video]:
         video.job = by_subject.get(video.subject)
     pause.mark_held(by_subject.values())
     Video.note_cancelled([video for video in videos if video.job is None])
+    return attach_last_failures(videos)
+
+
+def attach_last_failures(videos: list[Video]) -> list[Video]:
+    """Give each failed video ``last_failure``: the failed download whose
+    error it shows, for the raw output under "Details" (one query, only when
+    a video failed)."""
+    failed = {video.subject: video for video in videos if video.status == Video.Status.FAILED}
+    for video in videos:
+        video.last_failure = None
+    if failed:
+        jobs = Job.objects.filter(
+            subject__in=failed, kind=DownloadVideo.name, status=Job.Status.FAILED
+        ).order_by("finished_at")
+        for job in jobs.only("subject", "error_detail"):
+            failed[job.subject].last_failure = job
     return videos
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import errno
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from yt_dlp.downloader.rtmp import RtmpFD
 from yt_dlp.extractor import gen_extractor_classes
 from yt_dlp.networking import common as networking
 from yt_dlp.networking.exceptions import HTTPError, TransportError
-from yt_dlp.utils import DownloadError, UnsupportedError
+from yt_dlp.utils import ContentTooShortError, DownloadError, UnsupportedError
 
 from jobs.child import Reporter, WorkError
 from videos import media, netguard
@@ -31,6 +31,8 @@ TAIL_LINES = 15
 # A URL that turns out to be a playlist is reported as such, without reading
 # (or downloading) a single entry of it: playlist item 0 does not exist.
 NO_ENTRIES = {"playlist_items": "0"}
+UNSUPPORTED = "Unsupported URL: MVidarr finds no video it can download at this address"
+DISK_FULL = "The disk is full: no space left to save the download"
 INFO_KEYS = (
     "id",
     "title",
@@ -166,48 +168,76 @@ def trim_info(info: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def classify(error: Exception) -> WorkError:
-    """Turn yt-dlp's exceptions into a reason and whether a retry may help."""
-    seen: list[BaseException] = []
+def classify(error: Exception, output: Iterable[str] = ()) -> WorkError:
+    """yt-dlp's failure in plain words, with a reason and whether a retry may
+    help. yt-dlp's own words (its last lines of ``output`` and the error) are
+    the detail.
+
+    1. The exception chain decides first: an HTTP status, an unsupported URL,
+       a full disk, a timeout, a failed connection.
+    2. Otherwise the message does: yt-dlp reports some of these as text only.
+    """
+    chain: list[BaseException] = []
     exc: BaseException | None = error
-    while exc is not None and exc not in seen:
-        seen.append(exc)
+    while exc is not None and exc not in chain:
+        chain.append(exc)
         exc = (
             (exc.exc_info[1] if getattr(exc, "exc_info", None) else None)
             or exc.__cause__
             or exc.__context__
         )
     message = _clean(str(error)) or type(error).__name__
-    for exc in seen:
-        if isinstance(exc, HTTPError):
-            return _http_error(exc.status, message)
-        if isinstance(exc, UnsupportedError):
-            return WorkError(message, "unsupported")
-        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-            return WorkError("No space left on the library disk", "disk_full")
-        if isinstance(exc, (TransportError, TimeoutError, ConnectionError)):
-            return WorkError(message, "network", transient=True)
+    lines = [line.strip() for line in output]
+    if not any(message in line for line in lines):
+        lines.append(message)
+    detail = "\n".join(lines)
+
+    def found(*types: type[BaseException]) -> bool:
+        return any(isinstance(e, types) for e in chain)
+
+    if http := next((e for e in chain if isinstance(e, HTTPError)), None):
+        return _http_error(http.status, detail)
     if match := re.search(r"HTTP Error (\d{3})", message):
-        return _http_error(int(match.group(1)), message)
+        return _http_error(int(match.group(1)), detail)
+    if found(UnsupportedError) or "Unsupported URL" in message:
+        return WorkError(UNSUPPORTED, "unsupported", detail=detail)
+    if any(isinstance(e, OSError) and e.errno == errno.ENOSPC for e in chain):
+        return WorkError(DISK_FULL, "disk_full", detail=detail)
+    if found(TimeoutError) or re.search(r"timed? ?out", message, re.I):
+        return WorkError("Timed out: the site stopped answering", "network", True, detail)
+    if found(ContentTooShortError) or re.search(r"bytes read, \d+ more expected", message):
+        broke = "The connection broke off before the download finished"
+        return WorkError(broke, "network", True, detail)
+    if found(TransportError, ConnectionError) or re.search(
+        r"Connection (reset|refused|aborted)|IncompleteRead", message
+    ):
+        return WorkError("Could not reach the site (network error)", "network", True, detail)
+    if message.startswith("Postprocessing:"):  # yt-dlp's own ffmpeg run (a merge, a fix-up)
+        return media.ffmpeg_error(detail)
     if "Requested format is not available" in message:
-        return WorkError(message, "format_unavailable")
-    if "Unsupported URL" in message:
-        return WorkError(message, "unsupported")
-    if re.search(r"timed? ?out|Connection (reset|refused|aborted)|IncompleteRead", message, re.I):
-        return WorkError(message, "network", transient=True)
-    return WorkError(message, "download_error")
+        return WorkError(
+            "The video is not offered in a format this profile accepts",
+            "format_unavailable",
+            detail=detail,
+        )
+    return WorkError("The download failed", "download_error", detail=detail)
 
 
-def _http_error(status: int, message: str) -> WorkError:
+def _http_error(status: int, detail: str) -> WorkError:
     if status in (404, 410):
-        return WorkError(message, "not_found")
+        message = f"Video not found (HTTP {status}): the link is wrong or the video was removed"
+        return WorkError(message, "not_found", detail=detail)
     if status in (401, 403):
-        return WorkError(message, "forbidden")
+        message = f"Access denied (HTTP {status}): the video may be private or need a login"
+        return WorkError(message, "forbidden", detail=detail)
     if status == 429:
-        return WorkError(message, "rate_limited", transient=True)
+        message = "The site is refusing requests for now (HTTP 429: too many requests)"
+        return WorkError(message, "rate_limited", True, detail)
     if status >= 500:
-        return WorkError(message, "server_error", transient=True)
-    return WorkError(message, "http_error")
+        message = f"The site is unavailable right now (HTTP {status})"
+        return WorkError(message, "server_error", True, detail)
+    message = f"The site answered with an error (HTTP {status})"
+    return WorkError(message, "http_error", detail=detail)
 
 
 def _refuse_outside_fetchers(guard: netguard.Guard) -> None:
@@ -257,7 +287,7 @@ def _youtube_dl(logger: _Logger, **options: Any) -> Iterator[yt_dlp.YoutubeDL]:
             yield ydl
     except DownloadError as e:
         logger.flush_tail()
-        raise classify(e) from None
+        raise classify(e, logger.tail) from None
 
 
 def _is_playlist(info: dict[str, Any]) -> bool:
@@ -282,7 +312,7 @@ def extract_info(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     with _guarded(params), _youtube_dl(_Logger(reporter), **options) as ydl:
         info = ydl.extract_info(params["url"], download=False)
     if info is None:
-        raise WorkError("No video found at this URL", "unsupported")
+        raise WorkError(UNSUPPORTED, "unsupported")
     if _is_playlist(info):
         return {"_type": "playlist", "title": _one_line(info.get("title"))[:300]}
     return trim_info(info)
@@ -337,7 +367,7 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     with _guarded(params), _youtube_dl(logger, **options) as ydl:
         info = ydl.extract_info(params["url"], download=True)
     if info is None:
-        raise WorkError("No video found at this URL", "unsupported")
+        raise WorkError(UNSUPPORTED, "unsupported")
     if _is_playlist(info):
         raise _not_a_video(info)
     downloads = info.get("requested_downloads") or []
@@ -348,9 +378,15 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
         if any("max-filesize" in line for line in logger.tail):
             limit = params["max_filesize"] // (1024 * 1024)
             raise WorkError(
-                f"The file is larger than MVIDARR_MAX_FILESIZE_MB ({limit} MB)", "too_large"
+                f"The video is larger than the size limit (MVIDARR_MAX_FILESIZE_MB, {limit} MB)",
+                "too_large",
+                detail="\n".join(logger.tail),
             )
-        raise WorkError("yt-dlp finished without producing a file", "download_error")
+        raise WorkError(
+            "Nothing was downloaded: the site offered no file for this video",
+            "download_error",
+            detail="\n".join([*logger.tail, "yt-dlp finished without producing a file"]),
+        )
     filepath = media.process_download(filepath, info, params, reporter)
     reporter.progress(stage="finishing", percent=100.0, force=True)
     return {"filepath": str(filepath), "ext": filepath.suffix.lstrip("."), "info": trim_info(info)}
@@ -364,7 +400,7 @@ def list_entries(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     with _guarded(params), _youtube_dl(_Logger(reporter), **options) as ydl:
         info = ydl.extract_info(params["url"], download=False)
         if info is None:
-            raise WorkError("Nothing found at this URL", "unsupported")
+            raise WorkError(UNSUPPORTED, "unsupported")
         entries = info.get("entries")
         if entries is None:  # a single video, not a playlist
             entries = [info]

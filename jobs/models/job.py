@@ -70,8 +70,9 @@ class Job(ParentMixin, ReportingMixin, models.Model):
     stage = models.CharField(max_length=30, blank=True)
     detail = models.CharField(max_length=200, blank=True)
 
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True, help_text="What went wrong, in plain words.")
     error_code = models.CharField(max_length=30, blank=True)
+    error_detail = models.TextField(blank=True, help_text="The raw output behind the error.")
     result = models.JSONField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=default_max_attempts)
@@ -221,6 +222,7 @@ class Job(ParentMixin, ReportingMixin, models.Model):
             worker=worker,
             error="",
             error_code="",
+            error_detail="",
             stage="starting",
             percent=None,
         ):
@@ -281,11 +283,12 @@ class Job(ParentMixin, ReportingMixin, models.Model):
     def mark_succeeded(self, result: dict | None) -> bool:
         return self._finish(Status.SUCCEEDED, result=result, percent=100.0, stage="done")
 
-    def mark_failed(self, error: str, code: str = "error") -> bool:
+    def mark_failed(self, error: str, code: str = "error", detail: str = "") -> bool:
         # One transaction with the kind's own bookkeeping (a video marked
         # failed), so the "failed" event, sent on commit, finds it done.
         with transaction.atomic():
-            if not self._finish(Status.FAILED, error=error[:2000], error_code=code):
+            fields = {"error": error[:2000], "error_code": code, "error_detail": detail}
+            if not self._finish(Status.FAILED, **fields):
                 return False
             self.spec.failed(self)
         for listener in kinds.FAILURE_LISTENERS:
@@ -325,6 +328,7 @@ class Job(ParentMixin, ReportingMixin, models.Model):
                 finished_at=now,
                 error="Cancelled",
                 error_code="cancelled",
+                error_detail="",
             ):
                 return False
             self.refresh_from_db()
@@ -347,34 +351,32 @@ class Job(ParentMixin, ReportingMixin, models.Model):
         return transient and self.attempts < self.max_attempts
 
     def retry_or_fail(
-        self, error: str, code: str, transient: bool, delay: float | None = None
+        self, error: str, code: str, transient: bool, delay: float | None = None, detail: str = ""
     ) -> bool:
         """Record a failed attempt: transient failures are queued again with
-        exponential backoff and jitter while attempts remain; the rest fail."""
+        exponential backoff and jitter while attempts remain; the rest fail.
+        ``error`` is for people; ``detail`` is the raw output behind it."""
         if not self.will_retry(transient):
             if transient:
                 error = f"{error} (gave up after {self.attempts} attempts)"
-            return self.mark_failed(error, code)
+            return self.mark_failed(error, code, detail)
         if delay is None:
             base = config.get("JOB_RETRY_DELAY") * 2 ** (self.attempts - 1)
             delay = min(base * random.uniform(0.5, 1.5), 900)
-        retry_at = timezone.now() + timedelta(seconds=delay)
+        fields = {
+            "status": Status.QUEUED,
+            "retry_at": timezone.now() + timedelta(seconds=delay),
+            "stage": "",
+            "worker": "",
+            "error": error[:2000],
+            "error_code": code,
+            "error_detail": detail,
+        }
         with transaction.atomic():
-            if not self._running().update(
-                status=Status.QUEUED,
-                retry_at=retry_at,
-                stage="",
-                worker="",
-                error=error[:2000],
-                error_code=code,
-            ):
+            if not self._running().update(**fields):
                 return False
-            self.status, self.retry_at, self.error, self.error_code = (
-                Status.QUEUED,
-                retry_at,
-                error[:2000],
-                code,
-            )
+            for name, value in fields.items():
+                setattr(self, name, value)
             self.log(
                 "warning",
                 f"Attempt {self.attempts} failed ({code}): {error}; retrying in {delay:.0f} s",

@@ -38,6 +38,7 @@ class ReportingMixin:
             "progress": self.progress(),
             "error": self.error or None,
             "error_code": self.error_code or None,
+            "error_detail": self.error_detail or None,
             "result": self.result,
             "attempts": self.attempts,
             "parent_id": str(self.parent_id) if self.parent_id else None,
