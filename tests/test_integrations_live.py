@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.apikit import download, unique, wait_for
-from tests.browserkit import CHROMIUM, CHROMIUM_ARGS, csp_violations, log_in
+from tests.browserkit import log_in
 from tests.integrationkit import FakeJellyfin, FakePlex, Hook, closed_port
 from tests.live import LiveApp
 
@@ -64,26 +64,19 @@ def test_a_real_download_is_announced_and_refreshes_each_media_server_once(media
 
 
 @pytest.mark.browser
-def test_staff_set_up_jellyfin_in_the_browser_and_see_the_test_pass(embedded_app, jellyfin):
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_context(base_url=embedded_app.base_url).new_page()
-        page.set_default_timeout(15_000)
-        blocked = csp_violations(page)
-        log_in(page, "staff")
-        page.get_by_role("link", name="Settings").click()
-        expect(page.get_by_role("heading", name="Media servers")).to_be_visible()
-        server = page.locator("#jellyfin-form")
-        server.get_by_label("Jellyfin URL").fill(jellyfin.url)
-        server.get_by_label("Jellyfin API key").fill(jellyfin.token)
-        server.get_by_role("button", name="Save").click()
-        expect(page.locator("#flashes")).to_contain_text("Saved.")
-        expect(page.locator("#option-JELLYFIN_TOKEN")).to_contain_text("Now: set (…6789)")
-        page.locator("article", has=server).get_by_role("button", name="Test connection").click()
-        # The result arrives by itself: the page polls while the job works.
-        expect(page.locator("#check-jellyfin")).to_contain_text("Jellyfin 10.11.2 (living-room)")
-        assert jellyfin.calls_to("GET", "/System/Info")
-        page.screenshot(path=str(embedded_app.data_dir / "settings.png"), full_page=True)
-        assert jellyfin.token not in page.content()
-        browser.close()
-    assert blocked == []
+def test_staff_set_up_jellyfin_in_the_browser_and_see_the_test_pass(page, jellyfin):
+    # The page fixture (tests.browserkit) fails the test on any console error.
+    log_in(page, "staff")
+    page.get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", name="Media servers")).to_be_visible()
+    server = page.locator("#jellyfin-form")
+    server.get_by_label("Jellyfin URL").fill(jellyfin.url)
+    server.get_by_label("Jellyfin API key").fill(jellyfin.token)
+    server.get_by_role("button", name="Save").click()
+    expect(page.locator("#flashes")).to_contain_text("Saved.")
+    expect(page.locator("#option-JELLYFIN_TOKEN")).to_contain_text("Now: set (…6789)")
+    page.locator("article", has=server).get_by_role("button", name="Test connection").click()
+    # The result arrives by itself: the page polls while the job works.
+    expect(page.locator("#check-jellyfin")).to_contain_text("Jellyfin 10.11.2 (living-room)")
+    assert jellyfin.calls_to("GET", "/System/Info")
+    assert jellyfin.token not in page.content()
