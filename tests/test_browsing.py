@@ -134,7 +134,8 @@ def test_a_page_costs_the_same_queries_whatever_its_size(client, users, path):
     alice = users["alice"]
     artist = Artist.objects.named(alice.pk, "Many")
     client.force_login(alice)
-    add(alice, "first", "Many")
+    for n, status in enumerate(["wanted", "downloaded", "failed"]):  # every kind of row
+        add(alice, f"first {n}", "Many", status=status)
     path = path.format(artist=artist.pk)
     small = _queries(client, path)
     Video.objects.bulk_create(
@@ -149,4 +150,4 @@ def test_a_page_costs_the_same_queries_whatever_its_size(client, users, path):
             for n in range(120)
         ]
     )
-    assert _queries(client, path) == small
+    assert _queries(client, path) <= small  # a full page costs no more than a small one
