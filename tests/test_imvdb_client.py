@@ -10,7 +10,10 @@ from multiprocessing import Pipe
 import pytest
 
 from integrations import imvdb
-from jobs.child import Reporter
+from jobs import kinds
+from jobs.child import Reporter, WorkError
+from jobs.models import Job
+from mvidarr import config
 from tests.imvdbkit import KEY, FakeImvdb, FakeVideo
 from tests.integrationkit import Answer, closed_port
 
@@ -154,3 +157,20 @@ def test_no_artist_of_that_name_finds_nothing_without_failing(fake):
     result, _ = discover(fake, name="Robin Thicke", slugs=["robin-thicke"])
     assert result == {"imvdb_id": None, "total": 0, "videos": []}
     assert fake.requests("/entity/") == []
+
+
+def test_test_the_key_on_the_settings_page_is_a_job_that_asks_imvdb(client, users, fake):
+    client.force_login(users["staff"])
+    client.post("/settings/imvdb/test/")
+    assert not Job.objects.exists()  # no key yet: nothing to test
+    config.save({"IMVDB_API_KEY": KEY, "IMVDB_URL": fake.api_url})
+    assert client.post("/settings/imvdb/test/").status_code == 302
+    (job,) = Job.objects.filter(kind="check_imvdb")
+    assert job.subject == "integration:imvdb" and fake.calls == []  # never from the request
+    assert kinds.get("check_imvdb").run_inline(job) == {
+        "detail": f"IMVDb at {fake.api_url} accepted the key"
+    }
+    fake.key = "another-key"
+    with pytest.raises(WorkError, match="IMVDb refused the API key") as caught:
+        kinds.get("check_imvdb").run_inline(job)
+    assert not caught.value.transient
