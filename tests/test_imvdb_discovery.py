@@ -5,14 +5,19 @@ real with auto-download on."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 
 from tests.apikit import add_video, finished, wait_for
+from tests.browserkit import log_in, page_on
 from tests.imvdbkit import FakeImvdb, FakeVideo, links
 from tests.integrationkit import Answer
 from tests.live import LiveApp
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +171,23 @@ def test_without_a_key_a_check_is_refused_with_a_clear_detail(app):
         "detail": "Checking for new videos needs an IMVDb API key, which staff set on the "
         "Settings page."
     }
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("imvdb_app", ["embedded"], indirect=True)
+def test_check_now_on_the_artist_page_shows_the_check_live(browser, console, imvdb_app, imvdb):
+    videos = [
+        FakeVideo(f"Song {n}", 2000 + n, (), (("youtube", uuid.uuid4().hex),)) for n in (1, 2)
+    ]
+    name = band(imvdb, videos)
+    artist = artist_of(imvdb_app.client("alice"), name)
+    imvdb.trouble = [Answer(429, None, {"Retry-After": "1"})]  # time to see it queued
+    with page_on(browser, imvdb_app, console) as page:
+        log_in(page)
+        page.goto(f"/artists/{artist['id']}/")
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+        page.get_by_role("button", name="Check now").click()
+        line = page.locator(f"#artist-{artist['id']}-check")
+        # No reload: the UI socket redraws the line when the check ends.
+        expect(line).to_contain_text("2 new of 2 on IMVDb", timeout=30_000)
+        expect(line.get_by_role("link")).to_have_attribute("href", re.compile(r"^/jobs/"))
