@@ -92,6 +92,10 @@ class VideoOut(Schema):
     video_codec: str | None = None
     audio_codec: str | None = None
     container: str | None = None
+    year: int | None = None
+    album: str | None = None
+    genre: str | None = None
+    director: str | None = None
     thumbnail_url: str | None
     # Each thumbnail size made ("320", "640", "1280") and its URL; {} before any is.
     thumbnails: dict[str, str] = {}

@@ -30,4 +30,5 @@ urlpatterns = [
     path("artists/<int:pk>/", artists.artist_page, name="artist-page"),
     path("artists/<int:pk>/download-wanted/", artists.download_wanted, name="artist-download"),
     path("artists/<int:pk>/toggle/", artists.toggle, name="artist-toggle"),
+    path("artists/<int:pk>/check/", artists.check_artist, name="artist-check"),
 ]

@@ -25,6 +25,8 @@ from videos.validation import check_url
 
 # The technical metadata a downloaded file gets from ffprobe, beside duration.
 TECHNICAL = ("width", "height", "video_codec", "audio_codec", "container")
+# What people may set for the NFO, beside artist and title.
+NFO_FIELDS = ("year", "album", "genre", "director")
 DOWNLOAD_KIND = "download_video"
 MAX_NAME_TRIES = 20
 
@@ -434,6 +436,7 @@ class Video(models.Model):
             "file_size": self.file_size,
             "duration": self.duration,
             **{field: getattr(self, field) or None for field in TECHNICAL},
+            **{field: getattr(self, field) or None for field in NFO_FIELDS},
             "thumbnail_url": self.thumbnail_url or None,
             "thumbnails": self.thumbnails,
             "profile_id": self.profile_id,
