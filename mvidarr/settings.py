@@ -241,6 +241,7 @@ INSTALLED_APPS = [
     "jobs",
     "videos",
     "integrations",
+    "sources",
 ]
 
 MIDDLEWARE = [
