@@ -39,7 +39,8 @@ Routes:
                                    requests (and their statuses). It has an ETag
                                    and a Last-Modified and answers 304 to a
                                    request that has either; ``hostile=1`` is a
-                                   "billion laughs" document instead
+                                   "billion laughs" document instead; ``delay=S``
+                                   answers after S seconds
     GET /stats?key=K               ``{"requests": n, "total": t, "statuses": {code: n}}``:
                                    requests seen for key K (and, for feeds, what
                                    they were answered), and requests of any kind but /stats
@@ -367,6 +368,7 @@ class Handler(BaseHTTPRequestHandler):
         if extra.pop("hostile", ""):
             self.server.answered(key, 200)
             return self._text(200, LAUGHS, ctype="application/rss+xml")
+        self.server.stopping.wait(min(float(extra.pop("delay", "0")), 30))
         titles = [t for t in extra.pop("titles", "").split("|") if t]
         durations = extra.pop("durations", "").split("|")
         step = float(extra.pop("step", "1"))
