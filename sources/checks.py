@@ -24,6 +24,7 @@ from jobs.models import Job
 from jobs.scheduler import periodic
 from sources import intake
 from sources.models import FIRST_CHECK_SPREAD, KIND, Source
+from videos import discovery
 from videos.models import Artist
 from videos.netguard import policy_params
 
@@ -125,9 +126,20 @@ def check_due_sources() -> int:
     return count
 
 
-def check_artist_sources(artist: Artist) -> list[Job]:
-    """Check now every enabled source of the artist (the running check of one
-    that has one): what "Check now" on an artist and the check of a
-    monitored artist call."""
-    sources = Source.objects.filter(artist=artist, enabled=True).select_related("owner")
-    return [source.request_check()[0] for source in sources]
+class ArtistSources:
+    """An artist's followed sources, for "Check now" on the artist
+    (``videos.discovery.OTHER_CHECKS``): each enabled one is checked now,
+    or its running check returned."""
+
+    @staticmethod
+    def _of(artist: Artist):
+        return Source.objects.filter(artist=artist, enabled=True)
+
+    def applies(self, artist: Artist) -> bool:
+        return self._of(artist).exists()
+
+    def start(self, artist: Artist) -> list[Job]:
+        return [source.request_check()[0] for source in self._of(artist).select_related("owner")]
+
+
+discovery.OTHER_CHECKS.append(ArtistSources())

@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 
 from jobs.models import Job
-from sources.checks import check_artist_sources, check_due_sources
+from sources.checks import check_due_sources
 from sources.models import SeenEntry, Source
 from tests.sourcekit import FILTERS, feed, run
+from videos.discovery import check_now
 from videos.models import Artist, Video
 
 # A check's attempt is watched from another thread, with its own connection:
@@ -191,9 +192,23 @@ def test_checking_an_artist_checks_its_enabled_sources(users):
     mine = follow(alice, "https://example.com/a", artist=artist)
     follow(alice, "https://example.com/b", artist=artist, enabled=False)
     follow(alice, "https://example.com/c")
-    jobs = check_artist_sources(artist)
+    jobs = check_now(artist)  # no IMVDb key: the sources alone
     assert [job.subject for job in jobs] == [mine.subject]
-    assert check_artist_sources(artist) == jobs
+    assert check_now(artist) == jobs
+
+
+def test_check_now_on_an_artist_with_sources_needs_no_imvdb_key(api, client, users):
+    alice = users["alice"]
+    artist = Artist.objects.named(alice.pk, "Band")
+    lonely = Artist.objects.named(alice.pk, "Nobody")
+    source = follow(alice, "https://example.com/feed", artist=artist)
+    client.force_login(alice)
+    assert "disabled>Check now" not in client.get(f"/artists/{artist.pk}/").content.decode()
+    response = api("post", f"/artists/{artist.pk}/check")
+    assert response.status_code == 202, response.content
+    (job_id,) = response.json()["job_ids"]
+    assert Job.objects.get(pk=job_id).subject == source.subject
+    assert api("post", f"/artists/{lonely.pk}/check").status_code == 400
 
 
 @pytest.mark.parametrize("every", [4, 525_601])
