@@ -30,8 +30,11 @@ from django.core.management.base import CommandError
 from jobs import publisher
 from jobs.follow import ChannelSource, LocalControl, Source
 from mvidarr import serving
-from mvidarr.runtime import start_workers, stop_workers
+from mvidarr.runtime import finish_held, start_workers, stop_workers
 from mvidarr.serveclient import ServeControl, SocketSource, temporary_key
+
+# How long a command that runs the workers waits for the jobs that followed its own.
+FOLLOW_UPS_TIMEOUT = 60
 
 
 def pick_user(username: str | None):
@@ -54,6 +57,12 @@ class Reach:
     source: Source | None
     # This process runs the workers (embedded mode without serve).
     here: bool = False
+
+    def finish(self) -> None:
+        """Once the job followed has ended: when this process runs the
+        workers, let the jobs it caused (thumbnails, …) end too."""
+        if self.here:
+            finish_held(FOLLOW_UPS_TIMEOUT)
 
 
 @contextlib.contextmanager

@@ -62,6 +62,7 @@ class Command(BaseCommand):
                 jobs.control.cancel(Job.objects.get(pk=job_id))
                 out.print(f"Cancelled job {job_id}.")
                 raise SystemExit(INTERRUPTED) from None
+            jobs.finish()
         job = Job.objects.get(pk=job_id)
         if job.status != Status.SUCCEEDED:
             error = job.error or job.status
