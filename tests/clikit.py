@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -13,6 +14,7 @@ import uuid
 from tests.apikit import wait_for
 from tests.live import REPO, LiveApp
 
+TERMINAL_ENV = {"COLUMNS", "LINES", "TERM", "TMUX", "TMUX_PANE"}
 JOB_LINE = re.compile(r"^Job ([0-9a-f-]{36})$", re.M)
 
 
@@ -57,9 +59,9 @@ class Terminal:
         self.socket = f"mvidarr-test-{name}"
         self.exit_file = app.data_dir / f"exit-{name}"
         script = app.data_dir / f"run-{name}.sh"
-        exports = "".join(
-            f"export {k}={shlex.quote(v)}\n" for k, v in app.env.items() if k.isidentifier()
-        )
+        # The terminal's own size and type, not those of whoever runs the tests.
+        env = {k: v for k, v in app.env.items() if k.isidentifier() and k not in TERMINAL_ENV}
+        exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
         command = shlex.join([sys.executable, "manage.py", *args])
         script.write_text(
             f"{exports}cd {shlex.quote(str(REPO))}\n{command}\n"
@@ -68,8 +70,9 @@ class Terminal:
         self._tmux("new-session", "-d", "-x", str(width), "-y", str(height), "bash", str(script))
 
     def _tmux(self, *args: str) -> str:
+        env = {k: v for k, v in os.environ.items() if k not in TERMINAL_ENV}
         result = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10, env=env
         )
         assert result.returncode == 0, result.stderr
         return result.stdout
@@ -80,14 +83,19 @@ class Terminal:
     def wait_for_screen(self, check, timeout: float = 60) -> str:
         """The screen once ``check(screen)`` holds."""
 
+        seen: list[str] = []
+
         def shown():
             screen = self.screen()
+            if not seen or seen[-1] != screen:
+                seen.append(screen)
             return screen if check(screen) else None
 
         try:
             return wait_for(shown, timeout, interval=0.2)
         except AssertionError:
-            raise AssertionError(f"the terminal never showed it:\n{self.screen()}") from None
+            last = "\n---\n".join(seen[-4:])
+            raise AssertionError(f"the terminal never showed it; it showed:\n{last}") from None
 
     def press(self, key: str) -> None:
         self._tmux("send-keys", key)
