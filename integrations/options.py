@@ -8,8 +8,10 @@ import re
 from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from mvidarr import config
 from mvidarr.config import Option, declare
 
 # The events staff can pick, and the words the page shows for them.
@@ -96,4 +98,10 @@ declare(
         "PLEX_TOKEN", "plex", "Plex token", "The X-Plex-Token of an account that owns the server."
     ),
     _secret("IMVDB_API_KEY", "imvdb", "IMVDb API key", "From your IMVDb developer account."),
+    _server("IMVDB", "IMVDb API", "https://imvdb.com/api/v1 (the public API)"),
 )
+
+
+def imvdb_url() -> str:
+    """The IMVDb API's address as set, else the public API (also for a box left empty)."""
+    return config.get("IMVDB_URL") or settings.IMVDB_URL

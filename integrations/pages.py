@@ -23,7 +23,11 @@ from mvidarr.forms import OptionsForm
 GROUPS = ("downloads", "notifications", "jellyfin", "plex", "imvdb")
 # The jobs of the page's buttons, one subject each (a second click while one
 # is at work gets the same job).
-CHECKS = {"notify": "integration:notify", **{s: f"integration:{s}" for s in mediaservers.TITLES}}
+CHECKS = {
+    "notify": "integration:notify",
+    "imvdb": "integration:imvdb",
+    **{s: f"integration:{s}" for s in mediaservers.TITLES},
+}
 
 
 class UnechoedInput(forms.TextInput):
@@ -169,4 +173,19 @@ def test_server(request: HttpRequest, server: str) -> HttpResponse:
         params={"server": server},
         label=f"Test the {mediaservers.TITLES[server]} connection",
     )
+    return back(request, reverse("settings"))
+
+
+@staff_member_required
+@require_POST
+def test_imvdb(request: HttpRequest) -> HttpResponse:
+    if not config.get("IMVDB_API_KEY"):
+        messages.error(request, "Set an IMVDb API key first.")
+    else:
+        Job.submit(
+            tasks.CheckImvdb.name,
+            request.user,
+            subject=CHECKS["imvdb"],
+            label="Test the IMVDb API key",
+        )
     return back(request, reverse("settings"))

@@ -19,8 +19,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from integrations import mediaservers, notify
+from integrations import imvdb, mediaservers, notify
 from integrations.models import DigestEntry, PendingRefresh
+from integrations.options import imvdb_url
 from jobs.child import WorkError
 from jobs.kinds import Kind
 from jobs.models import Job
@@ -110,6 +111,21 @@ class CheckMediaServer(Kind):
             return {"detail": mediaservers.check(server)}
         except mediaservers.ServerError as e:  # staff are waiting for the answer: no retry
             raise WorkError(str(e), "media_server") from None
+
+
+class CheckImvdb(Kind):
+    """ "Test the key" on the Settings page: one search that IMVDb must answer."""
+
+    name = "check_imvdb"
+    time_limit = 300
+
+    def run_inline(self, job: Job) -> dict[str, Any]:
+        try:
+            with imvdb.Client(config.get("IMVDB_API_KEY"), imvdb_url()) as client:
+                client.search_artists("Radiohead")
+        except imvdb.ImvdbError as e:  # staff are waiting for the answer: no retry
+            raise WorkError(str(e), e.code) from None
+        return {"detail": f"IMVDb at {imvdb_url()} accepted the key"}
 
 
 @periodic("media_refresh", lambda: settings.MEDIA_REFRESH_EVERY, "{} new file(s) sent for refresh")

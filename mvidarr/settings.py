@@ -70,6 +70,19 @@ def envint(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def envlinks(name: str, default: dict[str, str]) -> dict[str, str]:
+    """``name=https://…{id}…,…``: a link template per name, over the default ones."""
+    links = dict(default)
+    for item in envlist(name):
+        key, _, template = (part.strip() for part in item.partition("="))
+        if not key or "{id}" not in template or not template.startswith(("http://", "https://")):
+            raise ImproperlyConfigured(
+                f"{name} must be name=http(s)://…{{id}}… pairs separated by commas, not {item!r}"
+            )
+        links[key] = template
+    return links
+
+
 # The data dir holds the database (session keys, password hashes), the secret
 # key and the library: nothing in it is for other local users. Every file and
 # directory this process and its children (yt-dlp, ffmpeg) create is private.
@@ -219,6 +232,13 @@ JELLYFIN_TOKEN = envstr("MVIDARR_JELLYFIN_TOKEN")
 PLEX_URL = envurl("MVIDARR_PLEX_URL")
 PLEX_TOKEN = envstr("MVIDARR_PLEX_TOKEN")
 IMVDB_API_KEY = envstr("MVIDARR_IMVDB_API_KEY")
+IMVDB_URL = envurl("MVIDARR_IMVDB_URL") or "https://imvdb.com/api/v1"
+# Where IMVDb's video ids lead: ``source=template`` pairs, ``{id}`` the id
+# IMVDb gives (e.g. a YouTube mirror: ``youtube=https://yewtu.be/watch?v={id}``).
+IMVDB_SOURCE_LINKS = envlinks(
+    "MVIDARR_IMVDB_SOURCE_LINKS",
+    {"youtube": "https://www.youtube.com/watch?v={id}", "vimeo": "https://vimeo.com/{id}"},
+)
 # New files reach the media servers in one refresh at most this often (seconds).
 MEDIA_REFRESH_EVERY = envint("MVIDARR_MEDIA_REFRESH_EVERY", 60, minimum=1)
 

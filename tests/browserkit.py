@@ -6,6 +6,7 @@ console error it did not expect."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 
@@ -123,10 +124,10 @@ def console() -> Console:
     return Console()
 
 
-@pytest.fixture
-def page(browser, embedded_app, console):
-    """A page on the embedded app; the test fails on a console error."""
-    context = browser.new_context(base_url=embedded_app.base_url)
+@contextlib.contextmanager
+def page_on(browser, app, console: Console):
+    """A page on ``app``; the test fails on a console error."""
+    context = browser.new_context(base_url=app.base_url)
     context.set_default_timeout(15_000)
     page = context.new_page()
     console.watch(page)
@@ -134,6 +135,13 @@ def page(browser, embedded_app, console):
     errors = console.unexpected()  # before closing, which may log errors of its own
     context.close()
     assert errors == [], f"console errors: {errors}"
+
+
+@pytest.fixture
+def page(browser, embedded_app, console):
+    """A page on the embedded app; the test fails on a console error."""
+    with page_on(browser, embedded_app, console) as page:
+        yield page
 
 
 def wait_for_js(page, expression: str, timeout: float = 15) -> None:

@@ -147,6 +147,7 @@ LIVE_FIXTURES = {
     "fuzz_app",
     "api_schema",
     "ops_app",
+    "imvdb_app",
 }
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,6 +30,7 @@ class Call:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)
 
     def json(self):
         return json.loads(self.body)
@@ -38,6 +40,7 @@ class Call:
 class Answer:
     status: int = 200
     body: object = None  # sent as JSON unless None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class FakeServer:
@@ -64,6 +67,8 @@ class FakeServer:
                 self.send_response(answer.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 

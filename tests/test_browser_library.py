@@ -69,3 +69,16 @@ def test_editing_a_title_on_the_video_page_renames_the_file(page, media, embedde
     after = library / wait_for(renamed, timeout=60)
     assert after.is_file() and after.with_suffix(".nfo").is_file()
     assert not before.exists()
+
+
+def test_the_search_bar_fits_a_phone_screen(page, embedded_app):
+    """The search box and its button sit on one line within a phone's width,
+    and the filters wrap below them instead of running off the screen."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page)
+    box = page.get_by_label("Search titles and artists").bounding_box()
+    button = page.get_by_role("button", name="Search").bounding_box()
+    assert abs(button["y"] - box["y"]) < 4 and button["height"] < box["height"] * 1.2
+    assert button["x"] + button["width"] <= 390
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide on a 390 px screen"

@@ -205,3 +205,74 @@ def test_renaming_an_artist_renames_its_files_as_one_job(api, users, media):
     ).exists()
     same = api("patch", f"/artists/{first.artist_id}", body={"monitored": True})
     assert same.json()["job_id"] is None
+
+
+# -- bulk edit ------------------------------------------------------------------------
+
+
+def test_a_bulk_edit_gives_the_selection_one_artist_and_renames_as_one_job(api, users, media):
+    filed = [filed_video(users["alice"], artist=f"Band {n}", title=f"Song {n}") for n in (1, 2)]
+    bare = Video.objects.create(owner=users["alice"], url="https://example.com/bare", title="Bare")
+    ids = [v.pk for v in [*filed, bare]]
+    response = api("patch", "/videos/bulk", body={"video_ids": ids, "artist": "One", "year": 2001})
+    assert response.status_code == 202, response.content
+    assert response.json()["updated"] == 3
+    parent = Job.objects.get(pk=response.json()["job_id"])
+    assert parent.kind == "bulk_rename_videos" and parent.children.count() == 2
+    for child in parent.children.all():
+        run_rename(child)
+    videos = Video.objects.filter(pk__in=ids)
+    assert {(v.artist_name, v.year, v.title) for v in videos} == {
+        ("One", 2001, "Song 1"), ("One", 2001, "Song 2"), ("One", 2001, "Bare")
+    }  # fmt: skip
+    assert all((settings.LIBRARY_DIR / v.file).is_file() for v in videos if v.file)
+    assert {Path(v.file).parent.name for v in videos if v.file} == {"One"}
+    again = api("patch", "/videos/bulk", body={"video_ids": ids, "artist": "One"})
+    assert again.status_code == 200 and again.json() == {
+        "updated": 0,
+        "job_id": None,
+        "status": None,
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"video_ids": [], "year": 2000},
+        {"video_ids": [1] * 5001, "year": 2000},
+        {"year": 2000},
+        {"video_ids": ["x"], "year": 2000},
+        {"video_ids": [1], "title": "Same for all"},
+        {"video_ids": [1], "year": 10**30},
+    ],
+)
+def test_bad_bulk_edits_get_a_4xx(api, users, body):
+    assert api("patch", "/videos/bulk", body=body).status_code in (400, 422)
+
+
+def test_a_bulk_edit_of_someone_elses_video_is_404_and_changes_nothing(api, users):
+    mine = Video.objects.create(owner=users["alice"], url="https://example.com/m", title="M")
+    theirs = Video.objects.create(owner=users["bob"], url="https://example.com/t", title="T")
+    body = {"video_ids": [mine.pk, theirs.pk], "genre": "Pop"}
+    assert api("patch", "/videos/bulk", body=body).status_code == 404
+    assert not Video.objects.filter(genre="Pop").exists()
+
+
+def test_the_library_edits_the_selection_after_a_form(client, users):
+    videos = [
+        Video.objects.create(owner=users["alice"], url=f"https://example.com/s{n}", title=f"S{n}")
+        for n in range(2)
+    ]
+    client.force_login(users["alice"])
+    picked = {"video": [v.pk for v in videos], "next": "/"}
+    form = client.post("/videos/bulk/edit/", picked)
+    assert form.status_code == 200 and b"Apply to 2 videos" in form.content
+    assert b"S0" in form.content and b'name="title"' not in form.content
+    bad = client.post("/videos/bulk/edit/", {**picked, "confirm": "yes", "year": "99999"})
+    assert bad.status_code == 422 and not Video.objects.filter(year__isnull=False).exists()
+    done = client.post("/videos/bulk/edit/", {**picked, "confirm": "yes", "album": "Live"})
+    assert done.status_code == 302 and done.url == "/"
+    assert Video.objects.filter(album="Live").count() == 2
+    assert Video.objects.filter(title="S0").exists()  # blank fields left as they were
+    client.force_login(users["bob"])
+    assert client.post("/videos/bulk/edit/", picked).status_code == 404

@@ -56,6 +56,44 @@ def test_deleting_with_the_file_removes_video_nfo_and_thumbnail(api, users, libr
     assert library.is_dir()
 
 
+@pytest.fixture
+def thumbs(settings, tmp_path):
+    settings.THUMBS_DIR = tmp_path / "thumbs"
+    return settings.THUMBS_DIR
+
+
+def made_thumbnails(video, thumbs):
+    folder = thumbs / str(video.pk)
+    folder.mkdir(parents=True)
+    (folder / "320.jpg").write_bytes(b"jpeg")
+    return folder
+
+
+def test_deleting_removes_the_pages_thumbnails_even_when_the_file_stays(
+    api, users, library, thumbs
+):
+    video, files = filed(users["alice"], library)
+    other, _ = filed(users["alice"], library, "Band/Band - Other [y].mp4", "Other")
+    folder, kept = made_thumbnails(video, thumbs), made_thumbnails(other, thumbs)
+    assert api("delete", f"/videos/{video.pk}").status_code == 204
+    assert not folder.exists() and all(f.exists() for f in files)
+    assert (kept / "320.jpg").exists()
+
+
+def test_deleting_in_the_admin_cancels_jobs_and_removes_thumbnails(
+    admin_client, users, library, thumbs
+):
+    video, files = filed(users["alice"], library)
+    folder = made_thumbnails(video, thumbs)
+    job, _ = video.request_download(users["alice"])
+    url = f"/admin/videos/video/{video.pk}/delete/"
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Video.objects.filter(pk=video.pk).exists()
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED
+    assert not folder.exists() and all(f.exists() for f in files)
+
+
 def test_a_file_another_video_refers_to_is_kept(api, users, library):
     video, files = filed(users["alice"], library)
     video_of(users["bob"], file=NAME, status="downloaded")

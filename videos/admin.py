@@ -43,6 +43,15 @@ class VideoAdmin(admin.ModelAdmin):
     def size(self, video: Video) -> str | None:
         return None if video.file_size is None else filesizeformat(video.file_size)
 
+    def delete_model(self, request, obj: Video) -> None:
+        """As everywhere else: its jobs cancelled and its thumbnails removed
+        (the library file stays; the Library's delete offers that)."""
+        obj.remove()
+
+    def delete_queryset(self, request, queryset) -> None:
+        for video in queryset:
+            video.remove()
+
     @admin.action(description="Regenerate thumbnails")
     def regenerate_thumbnails(self, request, queryset) -> None:
         """One parent job with a child per selected video that has a picture."""

@@ -12,7 +12,7 @@ from pydantic import StrictInt, field_validator
 
 from jobs.api import JobOut
 from videos.browse import SORTS, browse
-from videos.editing import edit_video
+from videos.editing import edit_video, edit_videos
 from videos.models import MAX_ID, Profile, UnknownProfile, Video, clean_text
 from videos.tasks import start_bulk_download
 from videos.validation import MAX_URL_LENGTH, BadUrl
@@ -63,6 +63,19 @@ class BulkIn(Schema):
     video_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=5000)
 
 
+class BulkPatch(VideoPatch):
+    """The same metadata for many videos; a title is each video's own."""
+
+    video_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=5000)
+    title: None = Field(None, exclude=True)
+
+
+class BulkEdited(Schema):
+    updated: int
+    job_id: str | None = None
+    status: str | None = None
+
+
 class VideoOut(Schema):
     id: int
     url: str
@@ -79,6 +92,10 @@ class VideoOut(Schema):
     video_codec: str | None = None
     audio_codec: str | None = None
     container: str | None = None
+    year: int | None = None
+    album: str | None = None
+    genre: str | None = None
+    director: str | None = None
     thumbnail_url: str | None
     # Each thumbnail size made ("320", "640", "1280") and its URL; {} before any is.
     thumbnails: dict[str, str] = {}
@@ -209,12 +226,31 @@ def unignore_video(request: HttpRequest, video_id: int):
     return video.to_dict()
 
 
+@router.patch("/videos/bulk", response={200: BulkEdited, 202: BulkEdited})
+def bulk_edit(request: HttpRequest, data: BulkPatch):
+    """Give the videos the same artist, year, album, genre or director (a
+    field left out stays). 200 when no file needs renaming; 202 with one
+    parent job renaming the files of the videos that changed and have one."""
+    videos = _own_videos(request, data.video_ids)
+    changes = data.dict(exclude_unset=True, exclude={"video_ids", "title"})
+    updated, job = edit_videos(videos, changes, request.auth)
+    if job is None:
+        return Status(200, {"updated": updated})
+    return Status(202, {"updated": updated, "job_id": str(job.pk), "status": job.status})
+
+
 @router.post("/videos/bulk/download", response={202: JobOut})
 def bulk_download(request: HttpRequest, data: BulkIn):
     """One parent job with a child download per video (videos already queued
     or downloading keep their job and are not added; ignored ones are left out)."""
-    ids = set(data.video_ids)
-    videos = list(Video.objects.for_user(request.auth).filter(pk__in=ids))
+    videos = _own_videos(request, data.video_ids)
+    return Status(202, start_bulk_download(request.auth, videos).to_dict())
+
+
+def _own_videos(request: HttpRequest, video_ids: list[int]) -> list[Video]:
+    """The videos of these ids, all of them the user's (staff: anyone's), or 404."""
+    ids = set(video_ids)
+    videos = list(Video.objects.for_user(request.auth).filter(pk__in=ids).select_related("artist"))
     if missing := sorted(ids - {v.pk for v in videos}):
         raise HttpError(404, f"No such video(s): {', '.join(map(str, missing[:20]))}")
-    return Status(202, start_bulk_download(request.auth, videos).to_dict())
+    return videos

@@ -10,9 +10,11 @@ from django.core.paginator import Paginator
 from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from videos.discovery import NO_KEY, NothingToCheck, can_check, check_now, latest_check
 from videos.models import Artist, Video
 from videos.models.artist import BY_SORT_NAME
 from videos.tasks import start_bulk_download
@@ -62,8 +64,26 @@ def artist_page(request: HttpRequest, pk: int) -> HttpResponse:
         "videos": with_active_jobs(page.object_list),
         "status": status,
         "downloadable": sum(getattr(artist, f"{s}_count") for s in DOWNLOADABLE),
+        **_check_context(artist),
     }
     return render(request, "videos/artist.html", context)
+
+
+def _check_context(artist: Artist) -> dict:
+    return {"check": latest_check(artist), "can_check": can_check(), "no_check": NO_KEY}
+
+
+def render_check(subject: str, user, page: str) -> str:
+    """The live part of ``artist:<id>`` for the UI socket: the artist page's
+    line about its latest check (nothing elsewhere, nor for others' artists)."""
+    pk = subject.partition(":")[2]
+    if page != "artist" or not pk.isdigit():
+        return ""
+    artist = Artist.objects.for_user(user).filter(pk=pk).first()
+    if artist is None:
+        return ""
+    context = {"artist": artist, "live": True, **_check_context(artist)}
+    return render_to_string("videos/artist.html#artist-check", context)
 
 
 @login_required
@@ -78,6 +98,18 @@ def download_wanted(request: HttpRequest, pk: int) -> HttpResponse:
         parent = start_bulk_download(request.user, videos)
         queued = parent.children_counts()["total"]
         messages.success(request, f"Queued {queued} download(s) of {artist.name}.")
+    return redirect("artist-page", pk=artist.pk)
+
+
+@login_required
+@require_POST
+def check_artist(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Check now": a check job, whose progress the page shows live."""
+    artist = get_artist_for_user(request, pk)
+    try:
+        check_now(artist)
+    except NothingToCheck as e:
+        messages.error(request, str(e))
     return redirect("artist-page", pk=artist.pk)
 
 

@@ -16,7 +16,8 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 from pydantic import field_validator
 
-from videos.api import Pages
+from videos.api import JobStarted, Pages
+from videos.discovery import NothingToCheck, check_now
 from videos.editing import rename_files
 from videos.models import MAX_ID, Artist, clean_text, name_key
 
@@ -176,3 +177,17 @@ def update_artist(request: HttpRequest, artist_id: int, data: ArtistPatch):
         videos = list(artist.videos.exclude(file="").select_related("artist"))
         renaming = rename_files(request.auth, videos, f"Rename the files of {artist.name}")
     return {**artist.to_dict(), "job_id": str(renaming.pk) if renaming else None}
+
+
+@router.post("/artists/{int:artist_id}/check", response={202: JobStarted})
+def check_artist(request: HttpRequest, artist_id: int):
+    """Look for the artist's new videos now, as a job (``check_artist``): on
+    IMVDb, whose videos with a YouTube or Vimeo source become wanted videos
+    (downloaded with ``auto_download``). A check already queued or running is
+    returned. 400 when no IMVDb API key is set."""
+    artist = get_artist_for_user(request, artist_id)
+    try:
+        job = check_now(artist)
+    except NothingToCheck as e:
+        raise HttpError(400, str(e)) from None
+    return Status(202, {"job_id": str(job.pk), "status": job.status})

@@ -26,23 +26,28 @@ from videos.models.library import companions
 EDITABLE = ("artist", "title", "year", "album", "genre", "director")
 
 
-def edit_video(video: Video, changes: dict[str, Any], user) -> Job | None:
+def apply_edit(video: Video, changes: dict[str, Any]) -> bool:
     """Apply ``changes`` (``artist`` is a name: the owner's artist of that
-    name, made if new; "" for none) and save; returns the rename job when the
-    video's files must follow, else None."""
+    name, made if new; "" for none) and save; whether anything changed."""
     changes = {k: v for k, v in changes.items() if k in EDITABLE}
     if "artist" in changes:
         changes["artist"] = Artist.objects.named(video.owner_id, changes["artist"])
     changed = [k for k, v in changes.items() if getattr(video, k) != v]
     if not changed:
-        return None
+        return False
     for field in changed:
         setattr(video, field, changes[field])
+    video.save(update_fields=[*changed, "updated_at"])
+    label, subject = video.label, video.subject
+    transaction.on_commit(lambda: Job.objects.relabel(subject, label))
+    return True
+
+
+def edit_video(video: Video, changes: dict[str, Any], user) -> Job | None:
+    """``apply_edit``; returns the rename job when the video's files must
+    follow, else None."""
     with transaction.atomic():
-        video.save(update_fields=[*changed, "updated_at"])
-        label, subject = video.label, video.subject
-        transaction.on_commit(lambda: Job.objects.relabel(subject, label))
-        if not video.file:
+        if not apply_edit(video, changes) or not video.file:
             return None
         job, _ = Job.submit(
             RenameVideo.name,
@@ -52,6 +57,16 @@ def edit_video(video: Video, changes: dict[str, Any], user) -> Job | None:
             label=f"Rename {video.label}"[:300],
         )
     return job
+
+
+def edit_videos(videos: list[Video], changes: dict[str, Any], user) -> tuple[int, Job | None]:
+    """The same ``changes`` for many videos (a bulk edit): how many changed,
+    and one parent job renaming the files of those that have one."""
+    with transaction.atomic():
+        changed = [video for video in videos if apply_edit(video, changes)]
+    count = len(changed)
+    label = f"Rename {count} edited video{'s' if count != 1 else ''}"
+    return count, rename_files(user, changed, label)
 
 
 def _new_place(video: Video, current: Path) -> Path:

@@ -34,3 +34,13 @@ class EditVideoForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         return {k: clean_text(v) if isinstance(v, str) else v for k, v in data.items()}
+
+
+class BulkEditForm(EditVideoForm):
+    """The same metadata for the Library's selection: a blank field is left
+    as each video has it (a title is each video's own)."""
+
+    title = None
+
+    def changes(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}

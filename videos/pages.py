@@ -7,11 +7,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from jobs.models import Job
-from videos.editing import EDITABLE, edit_video
-from videos.forms import EditVideoForm
-from videos.views import get_video_for_user, with_active_jobs
+from jobs.views import next_url
+from videos.editing import EDITABLE, edit_video, edit_videos
+from videos.forms import BulkEditForm, EditVideoForm
+from videos.views import (
+    bulk_done,
+    bulk_message,
+    get_video_for_user,
+    selected_videos,
+    with_active_jobs,
+)
 
 # Jobs listed on the page, newest first (History has them all).
 JOB_LIMIT = 50
@@ -49,3 +58,25 @@ def edit_video_page(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Saved; renaming its files." if job else "Saved.")
         return redirect("video-page", pk=video.pk)
     return render(request, "videos/edit.html", {"video": video, "form": form})
+
+
+@login_required
+@require_POST
+def bulk_edit(request: HttpRequest) -> HttpResponse:
+    """The bulk form's "Edit selected…": first the form (with htmx in the
+    page's message area, else as a page), then, sent with ``confirm``, the
+    edit, and one job renaming the files that must follow."""
+    videos = selected_videos(request)
+    if not videos:
+        return bulk_message(request, "error", "Select at least one video first.")
+    back = next_url(request, reverse("library"))
+    form = BulkEditForm(request.POST if request.POST.get("confirm") == "yes" else None)
+    if not form.is_bound or not form.is_valid():
+        context = {"videos": videos, "form": form, "back": back}
+        template = "videos/bulk_edit.html#bulk-edit" if request.htmx else "videos/bulk_edit.html"
+        return render(request, template, context, status=422 if form.is_bound else 200)
+    updated, job = edit_videos(videos, form.changes(), request.user)
+    text = f"Edited {updated} of {len(videos)} video{'s' if len(videos) != 1 else ''}."
+    if job:
+        text += " Their files are being renamed to match."
+    return bulk_done(request, text, videos, back)

@@ -18,7 +18,7 @@ from jobs.child import WorkError
 from jobs.kinds import Kind, Refused
 from jobs.models import ChildSpec, Job
 from mvidarr import config
-from videos import media
+from videos import media, nfo
 from videos.models import Artist, Profile, UnknownProfile, Video, download_settings, name_key
 from videos.netguard import policy_params
 from videos.titles import from_info
@@ -159,7 +159,7 @@ class DownloadVideo(Kind):
         found = media.confirm_media(source, result["ext"])
         found["duration"] = found["duration"] or result["info"].get("duration")
         target = video.file_into_library(source, result["ext"])
-        media.write_nfo(
+        nfo.write_nfo(
             target.with_suffix(".nfo"),
             title=video.title,
             artist=video.artist_name,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("videos/bulk/thumbnails/", views.bulk_thumbnails, name="video-bulk-thumbnails"),
     path("videos/bulk/ignore/", actions.bulk_ignore, name="video-bulk-ignore"),
     path("videos/bulk/delete/", actions.bulk_delete, name="video-bulk-delete"),
+    path("videos/bulk/edit/", pages.bulk_edit, name="video-bulk-edit"),
     path("videos/<int:pk>/", pages.video_page, name="video-page"),
     path("videos/<int:pk>/file", files.video_file, name="video-file"),
     path("videos/<int:pk>/edit/", pages.edit_video_page, name="video-edit"),
@@ -29,4 +30,5 @@ urlpatterns = [
     path("artists/<int:pk>/", artists.artist_page, name="artist-page"),
     path("artists/<int:pk>/download-wanted/", artists.download_wanted, name="artist-download"),
     path("artists/<int:pk>/toggle/", artists.toggle, name="artist-toggle"),
+    path("artists/<int:pk>/check/", artists.check_artist, name="artist-check"),
 ]

@@ -2,6 +2,9 @@
 video attached to its artist; a video with no artist name gets none (its
 files stay under "Unknown Artist")."""
 
+import re
+import unicodedata
+
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
@@ -9,8 +12,25 @@ from django.conf import settings
 from django.db import migrations, models
 from django.db.models import Count, OuterRef, Subquery
 
-from videos.models.artist import tidy_name
-from videos.models.text import name_key, sort_name
+# The naming rules as they were when artists came in, frozen here as a
+# migration must be: the live ones in videos.models.text may change later.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+MAX_NAME = 200
+
+
+def tidy_name(name):
+    return " ".join(CONTROL.sub(" ", name or "").split())[:MAX_NAME]
+
+
+def name_key(name):
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def sort_name(name):
+    article, _, rest = name.partition(" ")
+    if rest and article.casefold() in ("the", "a", "an"):
+        return f"{rest}, {article}"
+    return name
 
 
 def move_videos_onto_artists(apps, schema_editor):

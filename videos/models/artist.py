@@ -85,6 +85,10 @@ class Artist(models.Model):
     monitored = models.BooleanField(default=False)
     auto_download = models.BooleanField(default=False)
     imvdb_id = models.PositiveBigIntegerField(null=True, blank=True, verbose_name="IMVDb id")
+    # Discovery (``videos.discovery``): when a check was last started, and the
+    # IMVDb videos handled already (each becomes a video once, ever).
+    checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    imvdb_seen = models.JSONField(default=list, blank=True, editable=False)
     image = models.CharField(
         max_length=2048, blank=True, help_text="An image URL, or a path inside the library."
     )
@@ -100,6 +104,11 @@ class Artist(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def subject(self) -> str:
+        """The subject of the artist's check jobs."""
+        return f"artist:{self.pk}"
 
     @classmethod
     def from_db(cls, db, field_names, values) -> Artist:

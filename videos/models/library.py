@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 from pathlib import Path
 
 from django.conf import settings
@@ -57,3 +58,9 @@ def remove_files(name: str) -> list[Path]:
         with contextlib.suppress(OSError):  # not empty: the artist's other videos
             folder.rmdir()
     return removed
+
+
+def remove_thumbnails(video_id: int) -> None:
+    """The thumbnails made for the pages (``THUMBS_DIR/<id>/``): a deleted
+    video's go with it, whether or not its library file stays."""
+    shutil.rmtree(settings.THUMBS_DIR / str(int(video_id)), ignore_errors=True)

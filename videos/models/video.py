@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from jobs.models import Job
 from mvidarr import config
-from videos import layout, media, titles
+from videos import layout, media, nfo, titles
 from videos.models.artist import Artist
-from videos.models.library import remove_files
+from videos.models.library import remove_files, remove_thumbnails
 from videos.models.profile import Profile
 from videos.models.status import VideoStatus
 from videos.models.text import clean_text, safe_name
@@ -25,6 +25,8 @@ from videos.validation import check_url
 
 # The technical metadata a downloaded file gets from ffprobe, beside duration.
 TECHNICAL = ("width", "height", "video_codec", "audio_codec", "container")
+# What people may set for the NFO, beside artist and title.
+NFO_FIELDS = ("year", "album", "genre", "director")
 DOWNLOAD_KIND = "download_video"
 MAX_NAME_TRIES = 20
 
@@ -269,14 +271,17 @@ class Video(models.Model):
 
     def remove(self, delete_file: bool = False) -> list[Path]:
         """Delete the video from the library. Its active jobs are cancelled
-        first; with ``delete_file`` its file, NFO and thumbnail go too (only
-        inside the library, see ``remove_files``). Returns the files removed."""
+        first, and the thumbnails made for the pages go; with ``delete_file`` its
+        file, NFO and thumbnail go too (only inside the library, see
+        ``remove_files``). Returns the library files removed."""
         # One transaction: the jobs' "cancelled" events, sent on commit, find
         # the video gone, so open pages drop its row.
+        pk = self.pk
         with transaction.atomic():
             self.cancel_jobs()
             self.refresh_from_db(fields=["file"])  # a download may have landed meanwhile
             self.delete()
+        remove_thumbnails(pk)
         return Video.objects.remove_file_if_unused(self.file) if delete_file else []
 
     def fill_from(self, info: dict[str, Any]) -> None:
@@ -361,7 +366,7 @@ class Video(models.Model):
         info |= {"director": self.director, "thumbnail": self.thumbnail_url}
         info["description"] = (self.metadata or {}).get("description")
         found = {"duration": self.duration, **{f: getattr(self, f) for f in TECHNICAL}}
-        media.write_nfo(path, title=self.title, artist=self.artist_name, media=found, info=info)
+        nfo.write_nfo(path, title=self.title, artist=self.artist_name, media=found, info=info)
 
     def mark_downloaded(self, path: Path, size: int, media: dict[str, Any]) -> None:
         """The file is in the library; ``media`` is what ffprobe found (``media.technical``)."""
@@ -431,6 +436,7 @@ class Video(models.Model):
             "file_size": self.file_size,
             "duration": self.duration,
             **{field: getattr(self, field) or None for field in TECHNICAL},
+            **{field: getattr(self, field) or None for field in NFO_FIELDS},
             "thumbnail_url": self.thumbnail_url or None,
             "thumbnails": self.thumbnails,
             "profile_id": self.profile_id,
