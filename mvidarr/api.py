@@ -13,6 +13,7 @@ from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
 from jobs.api import router as jobs_router
 from mvidarr.models import ApiKey
+from sources.api import router as sources_router
 from videos.api import router as videos_router
 from videos.artists_api import router as artists_router
 from videos.profiles_api import router as profiles_router
@@ -47,6 +48,7 @@ api = NinjaAPI(
 api.add_router("/", videos_router)
 api.add_router("/", profiles_router)
 api.add_router("/", artists_router)
+api.add_router("/", sources_router)
 api.add_router("/", jobs_router)
 
 

@@ -261,6 +261,7 @@ INSTALLED_APPS = [
     "jobs",
     "videos",
     "integrations",
+    "sources",
 ]
 
 MIDDLEWARE = [

@@ -299,11 +299,11 @@ class BulkDownloadVideos(Kind):
         pass
 
 
-def start_bulk_download(user, videos: list[Video]) -> Job:
+def start_bulk_download(user, videos: list[Video], label: str = "") -> Job:
     """One parent job with a child download per video, created in bulk."""
     with transaction.atomic():
         parent = Job.start_parent(
-            BulkDownloadVideos.name, user, label=f"Download {len(videos)} videos"
+            BulkDownloadVideos.name, user, label=label or f"Download {len(videos)} videos"
         )
         created = queue_downloads(parent, videos)
         parent.log("info", f"Queued {created} download(s) for {len(videos)} selected video(s)")
