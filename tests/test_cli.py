@@ -7,19 +7,8 @@ from __future__ import annotations
 import os
 import signal
 
-import pytest
-
 from tests.apikit import finished, job_of, submit_download, unique, wait_for
 from tests.clikit import cli, job_id_in, start_cli
-from tests.live import LiveApp
-
-
-@pytest.fixture(scope="module")
-def idle_app():
-    """Embedded mode with its database and users, and no ``serve`` running."""
-    app = LiveApp("embedded").prepare()
-    yield app
-    app.stop()
 
 
 def test_a_download_exits_0_and_names_the_file(app, media):

@@ -18,14 +18,6 @@ pytestmark = pytest.mark.skipif(not shutil.which("tmux"), reason="tmux is not in
 BAR = re.compile(r"━.*\d+\.\d%.* kB/s +ETA \d+:\d\d +downloading")
 
 
-@pytest.fixture(scope="module")
-def idle_app():
-    """Embedded mode with its database and users, and no ``serve`` running."""
-    app = LiveApp("embedded").prepare()
-    yield app
-    app.stop()
-
-
 def _cancelled_without_leftovers(app: LiveApp, job_id: str) -> None:
     """The job is cancelled, its scratch folder goes within the cancel's 2 s,
     and its video has no file."""
