@@ -137,6 +137,14 @@ class Source(models.Model):
         if self.artist and self.artist.owner_id != self.owner_id:
             raise ValidationError({"artist": "This artist is in another owner's library."})
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Following a source of an artist monitors the artist (once, when
+        the source is added: switching it off later on the artist sticks)."""
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding and self.artist_id:
+            Artist.objects.filter(pk=self.artist_id).update(monitored=True)
+
     @property
     def filters(self) -> Filters:
         after = self.published_after

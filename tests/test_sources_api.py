@@ -99,6 +99,17 @@ def test_bad_and_private_urls_are_refused(api, settings, url):
     assert response.status_code == 400 and response.json()["detail"]
 
 
+def test_following_an_artists_source_monitors_the_artist_once(api, users):
+    artist = Artist.objects.named(users["alice"].pk, "Band")
+    source = create(api, artist_id=artist.pk).json()
+    artist.refresh_from_db()
+    assert artist.monitored
+    Artist.objects.filter(pk=artist.pk).update(monitored=False)  # switched off on purpose
+    assert api("patch", f"/sources/{source['id']}", body={"check_every": 90}).status_code == 200
+    artist.refresh_from_db()
+    assert not artist.monitored
+
+
 def test_another_owners_artist_is_refused(api, users):
     theirs = Artist.objects.named(users["bob"].pk, "Theirs")
     response = create(api, artist_id=theirs.pk)
