@@ -439,6 +439,8 @@ LOGGING = {
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # Its start-up line would open every command's output.
+        "axes": {"level": "WARNING"},
         # Apprise's debug lines carry notification URLs, and so their secrets.
         "apprise": {"level": "WARNING"},
     },
