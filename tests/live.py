@@ -10,6 +10,7 @@ each with an API key.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -29,6 +30,7 @@ import redis
 REPO = Path(os.environ.get("MVIDARR_APP_DIR") or Path(__file__).resolve().parent.parent)
 USERS = {"alice": False, "bob": False, "staff": True}
 PASSWORD = "correct-horse-battery-staple"
+PR_SET_PDEATHSIG = 1  # prctl(2)
 REDIS_URL = os.environ.get("MVIDARR_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 POSTGRES_URL = os.environ.get("MVIDARR_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 
@@ -122,6 +124,7 @@ class LiveApp:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         self.procs[name] = proc
         return proc
@@ -190,6 +193,14 @@ class LiveApp:
 def _pg_admin(sql: str) -> None:
     with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as conn:
         conn.execute(sql)
+
+
+def _die_with_parent() -> None:
+    """In the app's process before it runs: SIGTERM it when the test run that
+    started it dies without stopping it (killed by a timeout, say). An app
+    left running would go on taking jobs from the Redis database the next run
+    is given, and fail that run's jobs against its own database."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _pick_redis_db(redis_url: str) -> int:

@@ -5,6 +5,7 @@ with ffmpeg (see ``tests.mediaserver``):
 - ``heavy.mp4`` (20 s): MPEG-4 Part 2 (not H.264)/AAC, 1280x720 ``testsrc2``, ~4 Mbit/s:
   an H.264 profile transcodes it for real, for several seconds on 2 cores;
 - ``pcm.mkv`` (3 s): H.264 with PCM audio in Matroska, which MP4 cannot hold;
+- ``ffv1.mkv`` (2 s): FFV1 video in Matroska, which MP4 cannot hold either;
 - ``glitchy.mp4``: ``heavy.mp4`` with junk over part of its frames: it plays,
   but ffmpeg reports an error for most frames (some 80 KB of them);
 - ``damaged.mp4``: an MP4 header followed by junk (no ``moov`` atom), as a
@@ -71,8 +72,14 @@ def _heavy(dst: Path) -> None:
 
 
 def _pcm(dst: Path) -> None:
-    """H.264 video with PCM audio in Matroska: remuxing it into MP4 fails."""
+    """H.264 video with PCM audio in Matroska: an MP4 of it needs AAC sound."""
     _ffmpeg(*_sources(3, "320x240"), "-c:a", "pcm_s16le", str(dst))
+
+
+def _ffv1(dst: Path) -> None:
+    """FFV1 (lossless) video in Matroska: MP4 has no place for it, so copying
+    it into one fails."""
+    _ffmpeg(*_sources(2, "160x120"), "-c:v", "ffv1", str(dst))
 
 
 def _glitchy(dst: Path, heavy: Path) -> None:
@@ -171,6 +178,7 @@ def ensure_media(cache: Path) -> None:
         "heavy.mp4": _heavy,
         "glitchy.mp4": lambda dst: _glitchy(dst, cache / "heavy.mp4"),
         "pcm.mkv": _pcm,
+        "ffv1.mkv": _ffv1,
         "damaged.mp4": lambda dst: _damaged(dst, cache / "clip.mp4"),
     }  # in order: the glitchy and damaged files are made from earlier ones
     pictures = ("thumb.jpg", "small.png", "bomb.png")

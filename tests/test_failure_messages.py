@@ -51,10 +51,10 @@ def test_a_damaged_file_is_called_damaged_with_ffmpeg_s_words_as_detail(media, t
 
 
 def test_a_codec_the_container_cannot_hold_is_called_an_unsupported_codec(media, tmp_path):
-    source = copy_of("pcm.mkv", tmp_path)
+    source = copy_of("ffv1.mkv", tmp_path)
     error = remux_error(source, "mp4")
     assert error.code == "codec" and not error.transient
-    assert str(error) == "Unsupported codec: the MP4 format cannot hold this video's pcm_s16le"
+    assert str(error) == "Unsupported codec: the MP4 format cannot hold this video's ffv1"
     assert "codec not currently supported in container" in error.detail
     assert files_under(tmp_path) == [source]
 

@@ -54,8 +54,8 @@ def test_a_damaged_download_fails_in_plain_words_with_ffmpeg_s_under_details(emb
 def test_a_codec_the_profile_s_container_cannot_hold_fails_as_an_unsupported_codec(
     embedded_app, media
 ):
-    job, video = failed_download(embedded_app, media, "pcm.mkv", container="mp4")
-    friendly = "Unsupported codec: the MP4 format cannot hold this video's pcm_s16le"
+    job, video = failed_download(embedded_app, media, "ffv1.mkv", container="mp4")
+    friendly = "Unsupported codec: the MP4 format cannot hold this video's ffv1"
     assert (job["error_code"], job["error"], video["error"]) == ("codec", friendly, friendly)
     assert "codec not currently supported in container" in job["error_detail"]
 

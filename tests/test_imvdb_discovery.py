@@ -15,6 +15,7 @@ from tests.browserkit import log_in, page_on
 from tests.imvdbkit import FakeImvdb, FakeVideo, links
 from tests.integrationkit import Answer
 from tests.live import LiveApp
+from videos.discovery import NO_KEY
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -167,10 +168,8 @@ def test_without_a_key_a_check_is_refused_with_a_clear_detail(app):
     artist = artist_of(alice, f"Keyless {uuid.uuid4().hex[:8]}")
     response = alice.post(f"/api/artists/{artist['id']}/check")
     assert response.status_code == 400
-    assert response.json() == {
-        "detail": "Checking for new videos needs an IMVDb API key, which staff set on the "
-        "Settings page."
-    }
+    assert response.json() == {"detail": NO_KEY}
+    assert "IMVDb API key" in NO_KEY and "followed source" in NO_KEY
 
 
 @pytest.mark.browser
