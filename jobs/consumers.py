@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from jobs.models import Job, Status
 from jobs.sockets import JobEvents, shared_render
 from jobs.views import activity_context
+from mvidarr.models import READ_ONLY_KEY
 
 MAX_SUBSCRIPTIONS = 500
 # The Activity page redraws its lists at most this often (seconds).
@@ -78,6 +79,8 @@ class JobsConsumer(JobEvents, AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "snapshot", "jobs": [_json(job.to_dict())]})
             elif kind == "unsubscribe":
                 self.subscriptions.discard(job_id)
+            elif self.scope.get("api_key_read_only"):
+                await self._error(READ_ONLY_KEY, job_id)
             else:
                 await database_sync_to_async(job.cancel)()
         else:

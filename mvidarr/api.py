@@ -8,14 +8,17 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
-from ninja.security import APIKeyHeader, HttpBearer, django_auth
+from ninja import security as ninja_security
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyHeader, HttpBearer
 
 from jobs.api import router as jobs_router
-from mvidarr.models import ApiKey
+from mvidarr.models import READ_ONLY_KEY, ApiKey
 from videos.api import router as videos_router
 from videos.artists_api import router as artists_router
 from videos.profiles_api import router as profiles_router
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class ApiKeyAuth(APIKeyHeader):
@@ -30,17 +33,36 @@ class BearerAuth(HttpBearer):
         return _login(request, token)
 
 
+class SessionAuth(ninja_security.SessionAuth):
+    def authenticate(self, request: HttpRequest, key: str | None):
+        user = super().authenticate(request, key)
+        if user is not None:
+            check_access(request, user)
+        return user
+
+
 def _login(request: HttpRequest, key: str | None):
-    user = ApiKey.authenticate(key) if key else None
-    if user is not None:
-        request.user = user
-    return user
+    found = ApiKey.authenticate_key(key) if key else None
+    if found is None:
+        return None
+    request.user = found.user
+    check_access(request, found.user, found)
+    return found.user
+
+
+def check_access(request: HttpRequest, user, key: ApiKey | None = None) -> None:
+    """The one check every API call passes once its caller is known: a
+    read-only key calls only safe methods (403 otherwise)."""
+    if request.method in SAFE_METHODS:
+        return
+    if key is not None and key.read_only:
+        raise HttpError(403, READ_ONLY_KEY)
 
 
 api = NinjaAPI(
     title="MVidarr API",
     version="1",
-    auth=[ApiKeyAuth(), BearerAuth(), django_auth],
+    auth=[ApiKeyAuth(), BearerAuth(), SessionAuth()],
     urls_namespace="api",
     docs_decorator=login_required,
 )
