@@ -28,6 +28,7 @@ from django.conf import settings
 from redis import asyncio as aioredis
 
 from jobs import publisher
+from mvidarr.roles import library_owner_id
 from mvidarr.wsauth import still_valid
 
 CLOSE_UNAUTHORIZED = 4401
@@ -41,7 +42,9 @@ PLACES_PREFIX = "mvidarr:sockets:"
 
 
 def group_for(user) -> str:
-    return publisher.ALL_GROUP if user.is_staff else publisher.user_group(user.pk)
+    """The job events a user's sockets hear: all for staff, else those of the
+    library the user sees (a viewer's owner's)."""
+    return publisher.ALL_GROUP if user.is_staff else publisher.user_group(library_owner_id(user))
 
 
 class Places:
@@ -111,7 +114,7 @@ class JobEvents:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self.user = user
-        self.group = group_for(user)
+        self.group = await database_sync_to_async(group_for)(user)
         self.tasks: set[asyncio.Task] = set()
         self.closed = False
         if not await places.take(user.pk, self.channel_name):

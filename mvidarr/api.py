@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyHeader, HttpBearer
 
 from jobs.api import router as jobs_router
+from mvidarr import roles
 from mvidarr.models import READ_ONLY_KEY, ApiKey
 from videos.api import router as videos_router
 from videos.artists_api import router as artists_router
@@ -51,12 +52,16 @@ def _login(request: HttpRequest, key: str | None):
 
 
 def check_access(request: HttpRequest, user, key: ApiKey | None = None) -> None:
-    """The one check every API call passes once its caller is known: a
-    read-only key calls only safe methods (403 otherwise)."""
+    """The one check every API call passes once its caller is known: an
+    unsafe method needs a key with the ``control`` scope and the user's
+    permission for it (``roles.api_permission``), else 403."""
     if request.method in SAFE_METHODS:
         return
     if key is not None and key.read_only:
         raise HttpError(403, READ_ONLY_KEY)
+    perm = roles.api_permission(request.method, request.resolver_match.route)
+    if perm is not None and not user.has_perm(perm):
+        raise HttpError(403, roles.READ_ONLY)
 
 
 api = NinjaAPI(

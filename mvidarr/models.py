@@ -137,3 +137,23 @@ class RuntimeSetting(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Viewer(models.Model):
+    """A read-only account attached to one owner: it sees what the owner has
+    (``mvidarr.roles.library_of``) and changes nothing, since its only group,
+    Viewers, holds view permissions alone. Set by staff in the admin or with
+    ``manage.py viewer``, both through ``mvidarr.roles``."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="viewer"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="viewers"
+    )
+
+    class Meta:
+        verbose_name = "viewer"
+
+    def __str__(self) -> str:
+        return f"{self.user} views {self.owner}"

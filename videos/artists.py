@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from mvidarr.roles import permission_required
 from videos.discovery import NO_KEY, NothingToCheck, can_check, check_now, latest_check
 from videos.models import Artist, Video
 from videos.models.artist import BY_SORT_NAME
@@ -86,7 +87,7 @@ def render_check(subject: str, user, page: str) -> str:
     return render_to_string("videos/artist.html#artist-check", context)
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def download_wanted(request: HttpRequest, pk: int) -> HttpResponse:
     """One bulk download of the artist's wanted and failed videos."""
@@ -101,7 +102,7 @@ def download_wanted(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("artist-page", pk=artist.pk)
 
 
-@login_required
+@permission_required("videos.change_artist")
 @require_POST
 def check_artist(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Check now": a check job, whose progress the page shows live."""
@@ -113,7 +114,7 @@ def check_artist(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("artist-page", pk=artist.pk)
 
 
-@login_required
+@permission_required("videos.change_artist")
 @require_POST
 def toggle(request: HttpRequest, pk: int) -> HttpResponse:
     """Flip ``monitored`` or ``auto_download`` (the form's ``field``)."""

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from jobs.models import Job
 from jobs.views import next_url
+from mvidarr.roles import permission_required
 from videos.editing import EDITABLE, edit_video, edit_videos
 from videos.forms import BulkEditForm, EditVideoForm
 from videos.views import (
@@ -44,7 +45,7 @@ def video_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "videos/video.html", context)
 
 
-@login_required
+@permission_required("videos.change_video")
 def edit_video_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The metadata form; saving renames the files by a job (see ``videos.editing``)."""
     video = get_video_for_user(request, pk)
@@ -60,7 +61,7 @@ def edit_video_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "videos/edit.html", {"video": video, "form": form})
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def bulk_edit(request: HttpRequest) -> HttpResponse:
     """The bulk form's "Edit selected…": first the form (with htmx in the

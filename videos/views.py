@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.context_processors import PermWrapper
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 from jobs import pause
 from jobs.models import Job
 from jobs.views import next_url
+from mvidarr.roles import permission_required
 from videos.browse import BrowseForm, browse
 from videos.forms import AddVideoForm
 from videos.models import Artist, Video
@@ -69,7 +71,7 @@ def render_row(subject: str, user, page: str) -> str:
     video = videos.filter(pk=pk).first() if pk.isdigit() else None
     if video is None:
         return "" if page == "video" else _render_gone(subject, user)
-    context = {"video": with_active_jobs([video])[0], "live": True}
+    context = {"video": with_active_jobs([video])[0], "live": True, "perms": PermWrapper(user)}
     if page == "video":
         return render_to_string("videos/_state.html", context)
     return render_to_string("videos/_row.html#video-live", context)
@@ -119,7 +121,7 @@ def library(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required("videos.add_video")
 @require_POST
 def add_video(request: HttpRequest) -> HttpResponse:
     """The add box. A URL already in the library is only pointed to; a new
@@ -155,7 +157,7 @@ def already_there(video: Video) -> str:
     )
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def download_video(request: HttpRequest, pk: int) -> HttpResponse:
     video = get_video_for_user(request, pk)
@@ -163,7 +165,7 @@ def download_video(request: HttpRequest, pk: int) -> HttpResponse:
     return row_or_redirect(request, video)
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def cancel_download(request: HttpRequest, pk: int) -> HttpResponse:
     video = get_video_for_user(request, pk)
@@ -179,7 +181,7 @@ def row_or_redirect(request: HttpRequest, video: Video) -> HttpResponse:
     return redirect(next_url(request, reverse("library")))
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def bulk_download(request: HttpRequest) -> HttpResponse:
     """The "Download selected" button: one parent job with a child download per video.
@@ -207,7 +209,7 @@ def bulk_download(request: HttpRequest) -> HttpResponse:
     return bulk_done(request, text, videos, reverse("activity"))
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def bulk_thumbnails(request: HttpRequest) -> HttpResponse:
     """The "Regenerate thumbnails" button: one parent job with a child per
