@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from jobs import kinds
 from jobs.models import ACTIVE, Job, Status
@@ -132,12 +132,14 @@ def back(request: HttpRequest, default: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def activity(request: HttpRequest) -> HttpResponse:
     everything = request.GET.get("jobs") == "all"
     return render(request, "jobs/activity.html", activity_context(request.user, everything))
 
 
 @login_required
+@require_safe
 def job_detail(request: HttpRequest, pk) -> HttpResponse:
     job = _get_job_for_user(request, pk)
     return render(request, "jobs/detail.html", {"job": job, "logs": job.logs.all()[:500]})

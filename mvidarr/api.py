@@ -54,14 +54,13 @@ def _login(request: HttpRequest, key: str | None):
 def check_access(request: HttpRequest, user, key: ApiKey | None = None) -> None:
     """The one check every API call passes once its caller is known: an
     unsafe method needs a key with the ``control`` scope and the user's
-    permission for it (``roles.api_permission``), else 403."""
+    permission for it (``roles.api_refusal``), else 403."""
     if request.method in SAFE_METHODS:
         return
     if key is not None and key.read_only:
         raise HttpError(403, READ_ONLY_KEY)
-    perm = roles.api_permission(request.method, request.resolver_match.route)
-    if perm is not None and not user.has_perm(perm):
-        raise HttpError(403, roles.READ_ONLY)
+    if refusal := roles.api_refusal(user, request.method, request.resolver_match.route):
+        raise HttpError(403, refusal)
 
 
 api = NinjaAPI(

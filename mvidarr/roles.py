@@ -8,7 +8,7 @@ and change.
 * Staff see and change everything (superusers hold every permission).
 
 Every mutating page checks its permission with ``permission_required``, and
-every unsafe API call with ``api_permission`` (in ``mvidarr.api``): a viewer
+every unsafe API call with ``api_refusal`` (in ``mvidarr.api``): a viewer
 gets 403, never a page that half works. Templates hide what a user cannot do
 through ``perms``, but the server check is what counts.
 """
@@ -34,18 +34,20 @@ MEMBER_ACTIONS = ("add", "change", "delete", "view")
 VIEWER_ACTIONS = ("view",)
 READ_ONLY = "Your account may look at this library but not change it."
 
-# The API's unsafe calls: the model each first path segment acts on (the
-# view itself lets staff alone call the None ones). A segment not listed
-# needs the right to change videos: what viewers lack and members have.
+# The API's unsafe calls: the model each first path segment acts on. A
+# segment not listed needs the right to change videos: what viewers lack and
+# members have. Those of STAFF_ONLY_API are for staff alone.
 API_MODELS = {
     "videos": "videos.video",
     "artists": "videos.artist",
     "jobs": "jobs.job",
     "sources": "sources.source",
-    "profiles": None,
-    "queue": None,
 }
 DEFAULT_API_MODEL = "videos.video"
+STAFF_ONLY_API = {
+    "profiles": "Only staff can change profiles.",
+    "queue": "Only staff can pause or resume the queue.",
+}
 
 
 def library_of(user) -> Q:
@@ -79,24 +81,24 @@ def permission_required(perm: str):
     return decorator
 
 
-def api_permission(method: str, route: str) -> str | None:
-    """The permission an unsafe API call needs, from its method and its URL
-    pattern (``api/videos/<int:video_id>/download``): ``delete`` for DELETE,
-    ``add`` for a POST to a collection (a pattern without parameters),
-    ``change`` otherwise. None: the view admits staff only."""
+def api_refusal(user, method: str, route: str) -> str:
+    """Why ``user`` may not make this unsafe API call ("" if it may), from
+    its method and its URL pattern (``api/videos/<int:video_id>/download``):
+    staff alone for the ``STAFF_ONLY_API`` segments, else the permission to
+    ``delete`` (DELETE), ``add`` (a POST to a collection: a pattern without
+    parameters) or ``change`` (the rest) the segment's model."""
     path = route.removeprefix("api/")
     segment = path.split("/", 1)[0]
-    model = API_MODELS.get(segment, DEFAULT_API_MODEL)
-    if model is None:
-        return None
+    if segment in STAFF_ONLY_API:
+        return "" if user.is_staff else STAFF_ONLY_API[segment]
     if method == "DELETE":
         action = "delete"
     elif method == "POST" and "<" not in path:
         action = "add"
     else:
         action = "change"
-    app, name = model.split(".")
-    return f"{app}.{action}_{name}"
+    app, name = API_MODELS.get(segment, DEFAULT_API_MODEL).split(".")
+    return "" if user.has_perm(f"{app}.{action}_{name}") else READ_ONLY
 
 
 def check_viewer(user, owner) -> None:

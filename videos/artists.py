@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from mvidarr.roles import permission_required
 from videos.discovery import NO_KEY, NothingToCheck, can_check, check_now, latest_check
@@ -40,6 +40,7 @@ def get_artist_for_user(request: HttpRequest, pk: int) -> Artist:
 
 
 @login_required
+@require_safe
 def artist_index(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     if sort not in SORTS:
@@ -51,6 +52,7 @@ def artist_index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def artist_page(request: HttpRequest, pk: int) -> HttpResponse:
     artist = get_artist_for_user(request, pk)
     # Through the artist: Django gives each video this artist object, no join.

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from jobs.models import Job
 from jobs.views import next_url
@@ -28,6 +28,7 @@ JOB_LIMIT = 50
 
 
 @login_required
+@require_safe
 def video_page(request: HttpRequest, pk: int) -> HttpResponse:
     video = get_video_for_user(request, pk)
     jobs = list(

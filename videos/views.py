@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from jobs import pause
 from jobs.models import Job
@@ -93,6 +93,7 @@ def _render_gone(subject: str, user) -> str:
 
 
 @login_required
+@require_safe
 def library(request: HttpRequest) -> HttpResponse:
     """The user's videos, searched, filtered and sorted (``videos.browse``),
     50 to a page, as a list or a grid of thumbnails."""
