@@ -15,11 +15,10 @@ from ninja.security import APIKeyHeader, HttpBearer
 from jobs.api import router as jobs_router
 from mvidarr import roles
 from mvidarr.models import READ_ONLY_KEY, ApiKey
+from sources.api import router as sources_router
 from videos.api import router as videos_router
 from videos.artists_api import router as artists_router
 from videos.profiles_api import router as profiles_router
-
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class ApiKeyAuth(APIKeyHeader):
@@ -55,7 +54,7 @@ def check_access(request: HttpRequest, user, key: ApiKey | None = None) -> None:
     """The one check every API call passes once its caller is known: an
     unsafe method needs a key with the ``control`` scope and the user's
     permission for it (``roles.api_refusal``), else 403."""
-    if request.method in SAFE_METHODS:
+    if request.method in roles.SAFE_METHODS:
         return
     if key is not None and key.read_only:
         raise HttpError(403, READ_ONLY_KEY)
@@ -73,6 +72,7 @@ api = NinjaAPI(
 api.add_router("/", videos_router)
 api.add_router("/", profiles_router)
 api.add_router("/", artists_router)
+api.add_router("/", sources_router)
 api.add_router("/", jobs_router)
 
 

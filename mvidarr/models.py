@@ -57,17 +57,18 @@ class ApiKey(models.Model):
         return CONTROL not in self.scopes
 
     @classmethod
-    def issue(cls, user, name: str = "", scopes=SCOPES) -> tuple[ApiKey, str]:
+    def issue(cls, user, name: str = "", scopes=SCOPES, limited: bool = True) -> tuple[ApiKey, str]:
         """A new key for ``user``, and the raw key (shown once). ``KeyLimit``
-        when the user has the most keys already; the user's row is locked so
-        that concurrent requests cannot pass the limit together."""
+        when the user has the most keys already (unless not ``limited``); the
+        user's row is locked so that concurrent requests cannot pass the limit
+        together."""
         scopes = [s for s in SCOPES if s in scopes]
         if not scopes:
             raise ValueError("A key needs at least one scope.")
         raw = KEY_PREFIX + secrets.token_urlsafe(32)
         with transaction.atomic():
             get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-            if cls.objects.filter(user=user).count() >= MAX_KEYS_PER_USER:
+            if limited and cls.objects.filter(user=user).count() >= MAX_KEYS_PER_USER:
                 raise KeyLimit(f"You have {MAX_KEYS_PER_USER} keys already; revoke one first.")
             key = cls.objects.create(
                 user=user,

@@ -33,6 +33,7 @@ LIBRARY_MODELS = ("videos.video", "videos.artist", "jobs.job", "sources.source")
 MEMBER_ACTIONS = ("add", "change", "delete", "view")
 VIEWER_ACTIONS = ("view",)
 READ_ONLY = "Your account may look at this library but not change it."
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 # The API's unsafe calls: the model each first path segment acts on. A
 # segment not listed needs the right to change videos: what viewers lack and
@@ -64,14 +65,17 @@ def library_owner_id(user) -> int:
     return viewed or user.pk
 
 
-def permission_required(perm: str):
-    """A page that changes something: a login, then ``perm`` or a 403 page."""
+def permission_required(perm: str, unsafe_only: bool = False):
+    """A page that changes something: a login, then ``perm`` or a 403 page.
+    ``unsafe_only``: a page that everyone who may see it may read (GET) and
+    whose POST changes something (a list with its add form)."""
 
     def decorator(view):
         @login_required
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
-            if not request.user.has_perm(perm):
+            checked = not unsafe_only or request.method not in SAFE_METHODS
+            if checked and not request.user.has_perm(perm):
                 raise PermissionDenied(READ_ONLY)
             return view(request, *args, **kwargs)
 

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("jobs.urls")),
     path("", include("videos.urls")),
     path("", include("integrations.urls")),
+    path("", include("sources.urls")),
 ]

@@ -11,6 +11,7 @@ need() { command -v "$1" >/dev/null || apt_install "$2" || die "$1 is missing an
 need ffmpeg ffmpeg
 need ffprobe ffmpeg
 need chromium chromium
+need tmux tmux
 
 # Redis on 127.0.0.1:6379 (nothing kept on disk).
 if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then

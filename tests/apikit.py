@@ -81,7 +81,7 @@ def download(client, url: str, timeout: float = 120, **fields) -> dict:
 
 
 def probe(path) -> dict:
-    """ffprobe's view of a file: its format and first video stream."""
+    """ffprobe's view of a file: its format, first video stream and all streams."""
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
         capture_output=True,
@@ -90,7 +90,7 @@ def probe(path) -> dict:
     ).stdout
     found = json.loads(out)
     video = next((s for s in found["streams"] if s.get("codec_type") == "video"), {})
-    return {"format": found["format"], "video": video}
+    return {"format": found["format"], "video": video, "streams": found["streams"]}
 
 
 def submit_download(client, url: str, **fields) -> str:

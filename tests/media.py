@@ -91,6 +91,11 @@ class MediaServer:
         with _OPENER.open(self.url(f"stats?key={quote(key)}"), timeout=10) as resp:
             return int(json.load(resp)["requests"])
 
+    def statuses(self, key: str) -> dict[int, int]:
+        """What the requests with ``key=<key>`` were answered: ``{200: n, 304: m}`` (feeds)."""
+        with _OPENER.open(self.url(f"stats?key={quote(key)}"), timeout=10) as resp:
+            return {int(code): n for code, n in json.load(resp)["statuses"].items()}
+
     def total(self) -> int:
         """How many requests of any kind (but /stats) the server has answered."""
         with _OPENER.open(self.url("stats"), timeout=10) as resp:

@@ -31,10 +31,20 @@ Routes:
                                    as T (default video/mp4), whatever <name> says
     GET /feed.xml?n=N&media=M      RSS 2.0 feed, N items (default 3) whose
                                    enclosures point to /media/M (default clip.mp4);
-                                   ``base=URL`` puts the items on another server
+                                   ``base=URL`` puts the items on another server;
+                                   ``titles=A|B|…`` names the items (and sets N),
+                                   ``durations=S|…`` gives them itunes:duration,
+                                   ``step=H`` dates them H hours apart (default 1)
+                                   back from 2024-01-01; ``key=K`` counts its
+                                   requests (and their statuses). It has an ETag
+                                   and a Last-Modified and answers 304 to a
+                                   request that has either; ``hostile=1`` is a
+                                   "billion laughs" document instead; ``delay=S``
+                                   answers after S seconds
+    GET /stats?key=K               ``{"requests": n, "total": t, "statuses": {code: n}}``:
+                                   requests seen for key K (and, for feeds, what
+                                   they were answered), and requests of any kind but /stats
     GET /status/<code>             answers <code> with a small body
-    GET /stats?key=K               ``{"requests": n, "total": t}``: requests seen
-                                   for key K, and requests of any kind but /stats
 
 Fault knobs (query parameters of /media and /hls; /page and /feed.xml copy
 any extra parameters onto the media URLs they emit):
@@ -50,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import html
 import json
 import mimetypes
@@ -75,6 +86,15 @@ SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 TYPES = {".mp4": "video/mp4", ".ts": "video/mp2t", ".m3u8": "application/vnd.apple.mpegurl"}
 BLOB = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>\n'
 INT_KNOBS = ("rate", "stall_after", "drop_after", "fail", "status")
+# An XML bomb: each entity ten of the one before (a billion "lol"s if expanded).
+LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY lol "lol">\n'
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'
+        for i in range(1, 10)
+    )
+    + ']>\n<rss version="2.0"><channel><title>&lol9;</title></channel></rss>\n'
+)
 
 
 def _content_type(file: Path) -> str:
@@ -91,6 +111,7 @@ class Server(ThreadingHTTPServer):
         self.cache = cache.resolve()
         self.stopping = threading.Event()
         self.counts: dict[str, int] = {}
+        self.statuses: dict[str, dict[str, int]] = {}
         self.total = 0
         self.lock = threading.Lock()
 
@@ -102,6 +123,11 @@ class Server(ThreadingHTTPServer):
         with self.lock:
             self.counts[key] = self.counts.get(key, 0) + 1
             return self.counts[key]
+
+    def answered(self, key: str, code: int) -> None:
+        with self.lock:
+            tally = self.statuses.setdefault(key, {})
+            tally[str(code)] = tally.get(str(code), 0) + 1
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
@@ -157,8 +183,10 @@ class Handler(BaseHTTPRequestHandler):
                     raise ValueError(code)
                 self._text(code, f"status {code}\n")
             elif path == "/stats":
-                n = self.server.counts.get(self.query.get("key", ""), 0)
-                stats = {"requests": n, "total": self.server.total}
+                key = self.query.get("key", "")
+                n = self.server.counts.get(key, 0)
+                statuses = self.server.statuses.get(key, {})
+                stats = {"requests": n, "total": self.server.total, "statuses": statuses}
                 self._text(200, json.dumps(stats), ctype="application/json")
             else:
                 self._text(404, "not found\n")
@@ -335,7 +363,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def _feed(self) -> None:
         extra = dict(self.query)
-        n = int(extra.pop("n", "3"))
+        key = extra.get("key", "/feed.xml")  # copied onto the items too: unique per test
+        self.server.hit(key)
+        if extra.pop("hostile", ""):
+            self.server.answered(key, 200)
+            return self._text(200, LAUGHS, ctype="application/rss+xml")
+        self.server.stopping.wait(min(float(extra.pop("delay", "0")), 30))
+        titles = [t for t in extra.pop("titles", "").split("|") if t]
+        durations = extra.pop("durations", "").split("|")
+        step = float(extra.pop("step", "1"))
+        n = int(extra.pop("n", len(titles) or 3))
         media = extra.pop("media", "clip.mp4")
         file = self.server.cache / media
         if not SAFE_NAME.fullmatch(media) or not file.is_file():
@@ -349,20 +386,31 @@ class Handler(BaseHTTPRequestHandler):
             query = urlencode({"item": i, **extra})
             enclosure = html.escape(f"{base}/media/{quote(media)}?{query}")
             link = html.escape(f"{base}/page/{quote(stem)}.html?{query}")
-            date = format_datetime(epoch - timedelta(hours=i))
+            date = format_datetime(epoch - timedelta(hours=i * step))
+            title = html.escape(titles[i - 1] if i <= len(titles) else f"Item {i}")
+            seconds = durations[i - 1] if i <= len(durations) else ""
+            length = f"<itunes:duration>{html.escape(seconds)}</itunes:duration>" if seconds else ""
             items.append(
-                f"<item><title>Item {i}</title>"
+                f"<item><title>{title}</title>"
                 f'<guid isPermaLink="false">{html.escape(stem)}-{i}</guid>'
-                f"<link>{link}</link><pubDate>{date}</pubDate>"
+                f"<link>{link}</link><pubDate>{date}</pubDate>{length}"
                 f'<enclosure url="{enclosure}" type="{ctype}" length="{size}"/></item>\n'
             )
-        self._text(
-            200,
-            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>\n'
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:itunes='
+            '"http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>\n'
             f"<title>Test feed ({html.escape(media)})</title><link>{base}/</link>"
-            f"<description>{n} items</description>\n{''.join(items)}</channel></rss>\n",
-            ctype="application/rss+xml; charset=utf-8",
+            f"<description>{n} items</description>\n{''.join(items)}</channel></rss>\n"
         )
+        etag = '"' + hashlib.sha1(body.encode()).hexdigest() + '"'
+        validators = {"ETag": etag, "Last-Modified": format_datetime(epoch, usegmt=True)}
+        unchanged = self.headers.get("If-None-Match") == etag or (
+            "If-None-Match" not in self.headers
+            and self.headers.get("If-Modified-Since") == validators["Last-Modified"]
+        )
+        code = 304 if unchanged else 200
+        self.server.answered(key, code)
+        self._text(code, body, validators, ctype="application/rss+xml; charset=utf-8")
 
 
 def _terminate(signum: int, frame: Any) -> None:

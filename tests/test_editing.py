@@ -228,7 +228,11 @@ def test_a_bulk_edit_gives_the_selection_one_artist_and_renames_as_one_job(api, 
     assert all((settings.LIBRARY_DIR / v.file).is_file() for v in videos if v.file)
     assert {Path(v.file).parent.name for v in videos if v.file} == {"One"}
     again = api("patch", "/videos/bulk", body={"video_ids": ids, "artist": "One"})
-    assert again.status_code == 200 and again.json() == {"updated": 0, "job_id": None, "status": None}
+    assert again.status_code == 200 and again.json() == {
+        "updated": 0,
+        "job_id": None,
+        "status": None,
+    }
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,8 @@ H264 = {"video_codec": "h264"}
 
 def remux_error(source, container: str) -> WorkError:
     """The processing stage's ffmpeg run on ``source`` for a profile that
-    wants ``container``, which must fail."""
+    wants ``container``, which must fail. The plan is told nothing of the
+    sound, so ffmpeg is asked to copy whatever it finds."""
     info = {"height": 240, "vcodec": "h264", "duration": 6}
     plan = processing_plan(info, source.suffix.lstrip("."), {"container": container})
     with pytest.raises(WorkError) as caught:

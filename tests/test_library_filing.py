@@ -14,7 +14,8 @@ from jobs.child import WorkError
 from tests.apikit import add_video, finished, unique
 from tests.media import DEFAULT_CACHE
 from tests.pagekit import video_of
-from videos.media import confirm_media, write_nfo
+from videos.media import confirm_media
+from videos.nfo import write_nfo
 
 
 @pytest.mark.parametrize("name", ["evil.svg", "evil.swf", "evil.json", "evil.mp4"])

@@ -79,6 +79,21 @@ def test_a_download_its_profile_asks_nothing_of_is_not_processed(app, media):
     assert job["status"] == "succeeded" and not any(m.startswith("Processing") for m in log)
 
 
+def test_sound_an_mp4_cannot_hold_becomes_aac_and_the_picture_is_copied(app, media):
+    client = app.client("alice")
+    profile = add_profile(app, container="mp4")
+    job = finished(
+        client, submit_download(client, media.url(unique("media/pcm.mkv")), profile=profile["name"])
+    )
+    assert job["status"] == "succeeded", job
+    path = app.data_dir / "library" / job["result"]["file"]
+    streams = probe(path)["streams"]
+    codecs = {s["codec_type"]: s["codec_name"] for s in streams}
+    assert path.suffix == ".mp4" and codecs == {"video": "h264", "audio": "aac"}
+    log = [line["message"] for line in client.get(f"/api/jobs/{job['id']}/log").json()]
+    assert "Processing: AAC sound, into .mp4" in log
+
+
 def processes_mentioning(text: str) -> list[int]:
     """The processes whose command line holds ``text`` (an ffmpeg reading a job's files)."""
     found = []

@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from mvidarr.api import api
 from mvidarr.models import READ_ONLY_KEY, ApiKey
 from mvidarr.roles import READ_ONLY
+from sources.models import Source
 from tests.pagekit import job_of, video_of
 from videos.models import Profile
 
@@ -220,6 +221,7 @@ def world(users, viewer, settings, tmp_path):
         "job_id": job.pk,
         "profile_id": Profile.objects.first().pk,
         "key_id": ApiKey.objects.filter(user=alice).first().pk,
+        "source_id": Source.objects.create(owner=alice, url="https://videos.example.com/f.xml").pk,
     }
     return {"people": people, "keys": keys, "values": values}
 
@@ -238,6 +240,7 @@ def fill(route: str, values: dict) -> tuple[str, bool]:
             "jobs": "job_id",
             "profiles": "profile_id",
             "keys": "key_id",
+            "sources": "source_id",
         }
         if name in ("pk", "id"):
             name = by_section.get(section, name)
@@ -246,7 +249,8 @@ def fill(route: str, values: dict) -> tuple[str, bool]:
             return values[name]
         if name in values:
             return values[name]
-        return {"int": 1, "uuid": "00000000-0000-4000-8000-000000000000"}.get(converter, "x")
+        unknown = {"int": 1, "uuid": "00000000-0000-4000-8000-000000000000"}
+        return unknown.get(converter.removesuffix("str"), "x")
 
     def django_param(m: re.Match) -> str:
         converter, name = m.group(1) or "str", m.group(2)
@@ -254,10 +258,10 @@ def fill(route: str, values: dict) -> tuple[str, bool]:
         return str(value(name, converter.rstrip(":"), section))
 
     def ninja_param(m: re.Match) -> str:
-        return str(value(m.group(1), "", ""))
+        return str(value(m.group(2), m.group(1) or "str", ""))
 
     path = re.sub(r"<(?:(\w+):)?(\w+)>", django_param, route)
-    path = re.sub(r"\{(?:\w+:)?(\w+)\}", ninja_param, path)
+    path = re.sub(r"\{(?:(\w+):)?(\w+)\}", ninja_param, path)
     return path, has_object
 
 

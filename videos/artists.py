@@ -73,7 +73,7 @@ def artist_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _check_context(artist: Artist) -> dict:
-    return {"check": latest_check(artist), "can_check": can_check(), "no_check": NO_KEY}
+    return {"check": latest_check(artist), "can_check": can_check(artist), "no_check": NO_KEY}
 
 
 def render_check(subject: str, user, page: str) -> str:

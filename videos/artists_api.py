@@ -179,15 +179,22 @@ def update_artist(request: HttpRequest, artist_id: int, data: ArtistPatch):
     return {**artist.to_dict(), "job_id": str(renaming.pk) if renaming else None}
 
 
-@router.post("/artists/{int:artist_id}/check", response={202: JobStarted})
+class ChecksStarted(JobStarted):
+    job_ids: list[str]
+
+
+@router.post("/artists/{int:artist_id}/check", response={202: ChecksStarted})
 def check_artist(request: HttpRequest, artist_id: int):
     """Look for the artist's new videos now, as a job (``check_artist``): on
     IMVDb, whose videos with a YouTube or Vimeo source become wanted videos
     (downloaded with ``auto_download``). A check already queued or running is
-    returned. 400 when no IMVDb API key is set."""
+    returned. The artist's followed sources are checked too (``job_ids``:
+    every check started; ``job_id``: the first, IMVDb's when a key is set).
+    400 when there is nowhere to look: no IMVDb API key and no source."""
     artist = get_artist_for_user(request, artist_id)
     try:
-        job = check_now(artist)
+        jobs = check_now(artist)
     except NothingToCheck as e:
         raise HttpError(400, str(e)) from None
-    return Status(202, {"job_id": str(job.pk), "status": job.status})
+    body = {"job_id": str(jobs[0].pk), "status": jobs[0].status}
+    return Status(202, {**body, "job_ids": [str(job.pk) for job in jobs]})

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -39,15 +39,34 @@ CHECK_KIND = "check_artist"
 CHECK_EVERY = timedelta(days=1)
 SCHEDULE_EVERY = 15 * 60
 RUNS_PER_DAY = CHECK_EVERY.total_seconds() / SCHEDULE_EVERY
-NO_KEY = "Checking for new videos needs an IMVDb API key, which staff set on the Settings page."
+NO_KEY = (
+    "Checking for new videos needs an IMVDb API key, which staff set on the Settings page, "
+    "or a followed source of this artist."
+)
 
 
 class NothingToCheck(Exception):
-    """The artist cannot be checked anywhere (no IMVDb key)."""
+    """The artist cannot be checked anywhere (no IMVDb key, no source)."""
 
 
-def can_check() -> bool:
-    return bool(config.get("IMVDB_API_KEY"))
+class ArtistChecks(Protocol):
+    """Somewhere else an artist's new videos may be found, which "Check now"
+    checks too: other apps add theirs to ``OTHER_CHECKS`` (the sources app,
+    the artist's followed sources); ``videos`` knows nothing of them."""
+
+    def applies(self, artist: Artist) -> bool: ...
+
+    def start(self, artist: Artist) -> list[Job]: ...
+
+
+OTHER_CHECKS: list[ArtistChecks] = []
+
+
+def can_check(artist: Artist | None = None) -> bool:
+    """Whether IMVDb can be asked; with ``artist``, or any other check applies."""
+    if config.get("IMVDB_API_KEY"):
+        return True
+    return artist is not None and any(checks.applies(artist) for checks in OTHER_CHECKS)
 
 
 def imvdb_slugs(artist: Artist) -> list[str]:
@@ -72,14 +91,18 @@ def start_check(artist: Artist) -> Job:
     return job
 
 
-def check_now(artist: Artist) -> Job:
-    """ "Check now" (the artist page, ``POST /api/artists/{id}/check``)."""
-    job = start_check(artist)
-    # FOLLOWED SOURCES: the one place where the artist's own sources are
-    # checked along with IMVDb, once they exist:
-    #     sources.checks.check_artist_sources(artist)
-    # (then an artist with sources but no IMVDb key can be checked too).
-    return job
+def check_now(artist: Artist) -> list[Job]:
+    """ "Check now" (the artist page, ``POST /api/artists/{id}/check``): IMVDb
+    when a key is set, and every other check that applies (its followed
+    sources); the active job of each that already runs. ``NothingToCheck``
+    when there is nowhere to look."""
+    jobs = [start_check(artist)] if can_check() else []
+    for checks in OTHER_CHECKS:
+        if checks.applies(artist):
+            jobs += checks.start(artist)
+    if not jobs:
+        raise NothingToCheck(NO_KEY)
+    return jobs
 
 
 def latest_check(artist: Artist) -> Job | None:

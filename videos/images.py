@@ -39,22 +39,6 @@ JPEG_QUALITY = 85
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) MVidarr"
 
 
-def _opener() -> request.OpenerDirector:
-    """HTTP(S) only: no file:, ftp: or data: URLs, also not as a redirect's target."""
-    opener = request.OpenerDirector()
-    for handler in (
-        request.ProxyHandler(),
-        request.UnknownHandler(),
-        request.HTTPHandler(),
-        request.HTTPSHandler(),
-        request.HTTPDefaultErrorHandler(),
-        request.HTTPRedirectHandler(),
-        request.HTTPErrorProcessor(),
-    ):
-        opener.add_handler(handler)
-    return opener
-
-
 def fetch(url: str, params: dict[str, Any], reporter: Reporter) -> bytes:
     """The picture at ``url``, at most ``MAX_IMAGE_BYTES``; failures come out
     classified, a refused address for good."""
@@ -65,8 +49,9 @@ def fetch(url: str, params: dict[str, Any], reporter: Reporter) -> bytes:
         )
     guard = netguard.install(params.get("network_policy"))
     headers = {"User-Agent": USER_AGENT, "Accept": "image/*"}
+    opener = netguard.http_opener()
     try:
-        with _opener().open(request.Request(url, headers=headers), timeout=FETCH_TIMEOUT) as resp:
+        with opener.open(request.Request(url, headers=headers), timeout=FETCH_TIMEOUT) as resp:
             length = resp.headers.get("Content-Length", "")
             if length.isdigit() and int(length) > MAX_IMAGE_BYTES:
                 raise _too_large(shown)
@@ -79,10 +64,7 @@ def fetch(url: str, params: dict[str, Any], reporter: Reporter) -> bytes:
     except HTTPError as e:
         if 300 <= e.code < 400:  # a redirect urllib refused to follow (to file:, ftp:, a loop)
             raise WorkError(f"Refused the thumbnail {shown}: {e.reason}", "not_image") from None
-        transient = e.code == 429 or e.code >= 500
-        code = {404: "not_found", 410: "not_found", 401: "forbidden", 403: "forbidden"}.get(
-            e.code, "server_error" if transient else "http_error"
-        )
+        code, transient = netguard.http_failure(e.code)
         raise WorkError(f"The thumbnail {shown} answered HTTP {e.code}", code, transient) from None
     except (URLError, OSError, HTTPException, ValueError) as e:
         if guard.refused:

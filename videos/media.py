@@ -1,5 +1,5 @@
-"""ffmpeg/ffprobe (downloads' processing, frames for thumbnails) and the
-library's side files (NFO)."""
+"""ffmpeg and ffprobe: probing files, processing downloads, frames for
+thumbnails; and placing files in the library."""
 
 from __future__ import annotations
 
@@ -16,12 +16,11 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
-from xml.etree import ElementTree as ET
 
 from django.conf import settings
 
 from jobs.child import Reporter, WorkError
-from videos.validation import BadUrl, check_url
+from videos.nfo import xml_text
 
 # What may enter the library: these extensions, and only when ffprobe finds one
 # of these container formats with an audio or video stream in the file. A file
@@ -43,8 +42,10 @@ ERROR_LINES = 30
 # Seconds between ffmpeg's progress reports (its default is 0.5): as often as
 # the pages get progress at most (4 a second), so processing moves as smoothly.
 PROGRESS_PERIOD = 0.25
-# Not allowed in XML 1.0 at all (and C1 controls, which are no better in an NFO).
-XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Sound codecs an MP4 holds as they are (yt-dlp's "mp4a.40.2" is AAC);
+# anything else is made AAC at this rate when a file becomes an MP4.
+MP4_AUDIO = ("aac", "mp4a", "mp3", "alac", "ac-3", "ac3", "eac3", "ec-3", "opus")
+AAC_BITRATE = "192k"
 
 
 @cache
@@ -182,8 +183,10 @@ def place_exclusively(source: Path, candidates: Iterable[Path], keep_source: boo
 def processing_plan(info: dict, ext: str, profile: dict) -> dict | None:
     """What ffmpeg must do to a download for its profile, or None: scale a
     picture taller than ``max_height`` down, transcode to H.264 when asked
-    (or when scaling), and remux into the profile's container. ``info`` is
-    yt-dlp's (height, vcodec, duration of what was downloaded)."""
+    (or when scaling), and remux into the profile's container. The sound is
+    copied, unless the file becomes an MP4 and its codec has no place there
+    (PCM, Vorbis, FLAC): then it becomes AAC. ``info`` is yt-dlp's (height,
+    vcodec, acodec, duration of what was downloaded)."""
     if profile.get("audio_only"):
         return None
     limit, height = profile.get("max_height"), info.get("height")
@@ -195,10 +198,15 @@ def processing_plan(info: dict, ext: str, profile: dict) -> dict | None:
     remux_to = container if container in ("mp4", "mkv") and ext != container else None
     if not (scale_to or transcode or remux_to):
         return None
+    out = remux_to or ("mp4" if transcode and ext not in ("mp4", "mkv") else ext)
+    acodec = str(info.get("acodec") or "none")
     return {
         "scale_to": scale_to,
         "transcode": transcode,
-        "ext": remux_to or ("mp4" if transcode and ext not in ("mp4", "mkv") else ext),
+        "ext": out,
+        "audio": "aac"
+        if out == "mp4" and acodec != "none" and not acodec.startswith(MP4_AUDIO)
+        else "copy",
         "duration": info.get("duration"),
     }
 
@@ -224,7 +232,10 @@ def process(
         cmd += ["-c:v", "libx264", "-preset", preset, "-crf", "23", "-pix_fmt", "yuv420p"]
     else:
         cmd += ["-c:v", "copy"]
-    cmd += ["-c:a", "copy"]
+    if plan.get("audio") == "aac":
+        cmd += ["-c:a", "aac", "-b:a", AAC_BITRATE]
+    else:
+        cmd += ["-c:a", "copy"]
     for key, value in tags.items():
         if value:
             cmd += ["-metadata", f"{key}={xml_text(value)[:300]}"]
@@ -261,12 +272,15 @@ def process_download(filepath: Path, info: dict, params: dict, reporter: Reporte
     profile, ext = params.get("profile") or {}, filepath.suffix.lstrip(".")
     asks = profile.get("max_height") or profile.get("video_codec") == "h264"
     known = info.get("height") and info.get("vcodec") not in (None, "none")
-    if asks and not (known and info.get("duration")):
+    plan = processing_plan(info, ext, profile)
+    unheard = plan and plan["ext"] == "mp4" and not info.get("acodec")
+    if (asks and not (known and info.get("duration"))) or unheard:
         # A direct file tells yt-dlp little: ask ffprobe (once, only when it matters).
         found = technical(probe(filepath), ext)
         info = {**info, "height": found["height"], "vcodec": found["video_codec"]}
+        info["acodec"] = found["audio_codec"] or "none"
         info["duration"] = info.get("duration") or found["duration"]
-    plan = processing_plan(info, ext, profile)
+        plan = processing_plan(info, ext, profile)
     if plan is None:
         return filepath
     check_free_space(filepath.parent, need=params.get("min_free_mb", 0))
@@ -277,7 +291,8 @@ def process_download(filepath: Path, info: dict, params: dict, reporter: Reporte
         "date": str(info.get("release_year") or str(info.get("upload_date") or "")[:4]),
     }
     steps = [f"scale to {plan['scale_to']}p" if plan["scale_to"] else ""]
-    steps += ["H.264" if plan["transcode"] else "", f"into .{plan['ext']}"]
+    steps += ["H.264" if plan["transcode"] else "", "AAC sound" if plan["audio"] == "aac" else ""]
+    steps += [f"into .{plan['ext']}"]
     reporter.log("info", "Processing: " + ", ".join(step for step in steps if step))
     reporter.progress(stage="processing", percent=0.0, force=True)
 
@@ -370,56 +385,3 @@ def _link_or_copy(source: Path, target: Path) -> None:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-
-
-def xml_text(value: object) -> str:
-    return XML_UNSAFE.sub("", str(value))
-
-
-def public_thumb(url: object) -> str | None:
-    """The thumbnail URL if it is http(s) on an address content may point to."""
-    try:
-        return check_url(url) if isinstance(url, str) else None
-    except BadUrl:
-        return None
-
-
-def write_nfo(path: Path, *, title: str, artist: str, media: dict, info: dict) -> None:
-    """A Kodi-style ``<musicvideo>`` NFO beside the video (Jellyfin reads it too),
-    valid XML whatever the remote metadata holds. ``<runtime>`` is in minutes,
-    as Kodi has it (at least 1 for a clip under a minute); the exact length and
-    the streams go in ``<fileinfo><streamdetails>``."""
-    root = ET.Element("musicvideo")
-
-    def add(parent: ET.Element, tag: str, value: object) -> None:
-        ET.SubElement(parent, tag).text = xml_text(value)
-
-    add(root, "title", title)
-    add(root, "artist", artist)
-    if album := info.get("album"):
-        add(root, "album", album)
-    if year := (info.get("release_year") or str(info.get("upload_date") or "")[:4]):
-        add(root, "year", year)
-    duration = media.get("duration")
-    if duration:
-        add(root, "runtime", max(1, round(duration / 60)))
-    for tag in ("genre", "director"):
-        if value := info.get(tag):
-            add(root, tag, value)
-    if plot := info.get("description"):
-        add(root, "plot", plot)
-    if thumb := public_thumb(info.get("thumbnail")):
-        add(root, "thumb", thumb)
-    details = ET.SubElement(ET.SubElement(root, "fileinfo"), "streamdetails")
-    if media.get("video_codec"):
-        video = ET.SubElement(details, "video")
-        add(video, "codec", media["video_codec"])
-        for tag in ("width", "height"):
-            if media.get(tag):
-                add(video, tag, media[tag])
-        if duration:
-            add(video, "durationinseconds", round(duration))
-    if media.get("audio_codec"):
-        add(ET.SubElement(details, "audio"), "codec", media["audio_codec"])
-    ET.indent(root)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

@@ -24,6 +24,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+from urllib import request
 
 from django.conf import settings  # read only in the web and worker processes
 
@@ -192,3 +193,31 @@ def install(params: dict[str, Any] | None) -> Guard:
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
     socket.getaddrinfo = getaddrinfo
     return guard
+
+
+def http_opener() -> request.OpenerDirector:
+    """A urllib opener for HTTP(S) only: no file:, ftp: or data: URLs, also
+    not as a redirect's target. What a child fetches with it outside yt-dlp
+    (a thumbnail, a feed) goes through the guard like everything else."""
+    opener = request.OpenerDirector()
+    for handler in (
+        request.ProxyHandler(),
+        request.UnknownHandler(),
+        request.HTTPHandler(),
+        request.HTTPSHandler(),
+        request.HTTPDefaultErrorHandler(),
+        request.HTTPRedirectHandler(),
+        request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
+def http_failure(status: int) -> tuple[str, bool]:
+    """An HTTP error status as a failure code, and whether it may pass
+    (a busy or failing server) so the job is worth retrying."""
+    transient = status == 429 or status >= 500
+    code = {404: "not_found", 410: "not_found", 401: "forbidden", 403: "forbidden"}.get(
+        status, "server_error" if transient else "http_error"
+    )
+    return code, transient

@@ -18,7 +18,7 @@ from jobs.child import WorkError
 from jobs.kinds import Kind, Refused
 from jobs.models import ChildSpec, Job
 from mvidarr import config
-from videos import media
+from videos import media, nfo
 from videos.models import Artist, Profile, UnknownProfile, Video, download_settings, name_key
 from videos.netguard import policy_params
 from videos.titles import from_info
@@ -159,7 +159,7 @@ class DownloadVideo(Kind):
         found = media.confirm_media(source, result["ext"])
         found["duration"] = found["duration"] or result["info"].get("duration")
         target = video.file_into_library(source, result["ext"])
-        media.write_nfo(
+        nfo.write_nfo(
             target.with_suffix(".nfo"),
             title=video.title,
             artist=video.artist_name,
@@ -299,11 +299,11 @@ class BulkDownloadVideos(Kind):
         pass
 
 
-def start_bulk_download(user, videos: list[Video]) -> Job:
+def start_bulk_download(user, videos: list[Video], label: str = "") -> Job:
     """One parent job with a child download per video, created in bulk."""
     with transaction.atomic():
         parent = Job.start_parent(
-            BulkDownloadVideos.name, user, label=f"Download {len(videos)} videos"
+            BulkDownloadVideos.name, user, label=label or f"Download {len(videos)} videos"
         )
         created = queue_downloads(parent, videos)
         parent.log("info", f"Queued {created} download(s) for {len(videos)} selected video(s)")

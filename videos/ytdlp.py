@@ -58,6 +58,8 @@ INFO_KEYS = (
 )
 # The fields of a playlist entry that name its artist and title.
 ENTRY_FIELDS = ("title", "track", "artist", "creator", "uploader", "channel")
+# What a followed source's filters read of an entry, when the site tells.
+ENTRY_FACTS = ("duration", "timestamp", "upload_date")
 
 
 class _Logger:
@@ -89,6 +91,13 @@ class _Logger:
 def _one_line(text: Any) -> str:
     """Remote text with no NUL or other control characters."""
     return re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", str(text or "")).strip()
+
+
+def _fact(value: Any) -> float | str | None:
+    """A number or a short string from yt-dlp's metadata, else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return value[:20] if isinstance(value, str) else None
 
 
 def _clean(msg: str) -> str:
@@ -410,7 +419,13 @@ def list_entries(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
             if not url:
                 continue
             # What the title parser reads (videos.titles.from_info), as plain text.
-            batch.append({"url": url, **{f: _one_line(entry.get(f)) for f in ENTRY_FIELDS}})
+            batch.append(
+                {
+                    "url": url,
+                    **{f: _one_line(entry.get(f)) for f in ENTRY_FIELDS},
+                    **{f: _fact(entry.get(f)) for f in ENTRY_FACTS},
+                }
+            )
             count += 1
             if len(batch) == 200:
                 reporter.emit(batch)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from jobs.models import Job
 from mvidarr import config
 from mvidarr.roles import library_of
-from videos import layout, media, titles
+from videos import layout, media, nfo, titles
 from videos.models.artist import Artist
 from videos.models.library import remove_files, remove_thumbnails
 from videos.models.profile import Profile
@@ -369,7 +369,7 @@ class Video(models.Model):
         info |= {"director": self.director, "thumbnail": self.thumbnail_url}
         info["description"] = (self.metadata or {}).get("description")
         found = {"duration": self.duration, **{f: getattr(self, f) for f in TECHNICAL}}
-        media.write_nfo(path, title=self.title, artist=self.artist_name, media=found, info=info)
+        nfo.write_nfo(path, title=self.title, artist=self.artist_name, media=found, info=info)
 
     def mark_downloaded(self, path: Path, size: int, media: dict[str, Any]) -> None:
         """The file is in the library; ``media`` is what ffprobe found (``media.technical``)."""
