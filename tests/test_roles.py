@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
 from jobs.consumers import JobsConsumer
 from jobs.models import Job
+from jobs.publisher import user_group
 from mvidarr import roles
 from mvidarr.models import ApiKey, Viewer
 from tests.pagekit import job_of, video_of
@@ -113,13 +115,18 @@ def test_a_viewers_socket_follows_the_owners_jobs_but_cannot_cancel_them(users, 
         assert (await ws.connect())[0]
         await ws.send_json_to({"type": "subscribe", "all": True})
         snapshot = await ws.receive_json_from(5)
+        frame = {"type": "status", "job_id": str(job.pk), "status": "running", "ts": 1.0}
+        event = {"type": "job.event", "frame": frame, "owner_id": job.owner_id, "subject": ""}
+        await get_channel_layer().group_send(user_group(job.owner_id), event)
+        heard = await ws.receive_json_from(5)
         await ws.send_json_to({"type": "cancel", "job_id": str(job.pk)})
         refused = await ws.receive_json_from(5)
         await ws.disconnect()
-        return snapshot, refused
+        return snapshot, heard, refused
 
-    snapshot, refused = async_to_sync(scenario)()
+    snapshot, heard, refused = async_to_sync(scenario)()
     assert [j["id"] for j in snapshot["jobs"]] == [str(job.pk)]
+    assert heard["status"] == "running"
     assert refused == {"type": "error", "message": roles.READ_ONLY, "job_id": str(job.pk)}
     assert Job.objects.get(pk=job.pk).status == "queued"
 
