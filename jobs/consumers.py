@@ -19,13 +19,17 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+from django.contrib.auth.context_processors import PermWrapper
 from django.template.loader import render_to_string
 
 from jobs.models import Job, Status
 from jobs.sockets import JobEvents, shared_render
 from jobs.views import activity_context
+from mvidarr.models import READ_ONLY_KEY
+from mvidarr.roles import READ_ONLY
 
 MAX_SUBSCRIPTIONS = 500
+CHANGE_JOB = "jobs.change_job"  # what cancelling over the socket needs, as on the pages
 # The Activity page redraws its lists at most this often (seconds).
 ACTIVITY_REDRAW_DELAY = 0.25
 
@@ -78,6 +82,10 @@ class JobsConsumer(JobEvents, AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "snapshot", "jobs": [_json(job.to_dict())]})
             elif kind == "unsubscribe":
                 self.subscriptions.discard(job_id)
+            elif self.scope.get("api_key_read_only"):
+                await self._error(READ_ONLY_KEY, job_id)
+            elif not await database_sync_to_async(self.user.has_perm)(CHANGE_JOB):
+                await self._error(READ_ONLY, job_id)
             else:
                 await database_sync_to_async(job.cancel)()
         else:
@@ -164,7 +172,7 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
     def _render_status(self, event: dict) -> str:
         if self.page == "job":
             job = Job.objects.for_user(self.user).filter(pk=self.job_id).first()
-            return render_to_string("jobs/detail.html#job-live", {"job": job}) if job else ""
+            return _render_job(job, self.user)
         prefix = event["subject"].partition(":")[0]
         if renderer := SUBJECT_RENDERERS.get(prefix):
             return renderer(event["subject"], self.user, self.page)
@@ -176,7 +184,7 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
             return _render_activity(self.user, self.everything)
         if self.page == "job":
             job = Job.objects.for_user(self.user).filter(pk=self.job_id).first()
-            return render_to_string("jobs/detail.html#job-live", {"job": job}) if job else ""
+            return _render_job(job, self.user)
         parts = []
         jobs = Job.objects.for_user(self.user).active().exclude(subject="")
         for job in jobs.filter(subject=self.subject) if self.subject else jobs:
@@ -192,6 +200,12 @@ def _progress_renderer(frame: dict):
         return render_to_string("jobs/_progress.html", {"job": job})
 
     return render
+
+
+def _render_job(job: Job | None, user) -> str:
+    if job is None:
+        return ""
+    return render_to_string("jobs/detail.html#job-live", {"job": job, "perms": PermWrapper(user)})
 
 
 def _render_activity(user, everything: bool) -> str:

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from jobs.models import FINISHED, Job
 from jobs.views import attach_children_counts
@@ -59,6 +60,7 @@ def _start_of(day) -> datetime:
 
 
 @login_required
+@require_safe
 def history(request: HttpRequest) -> HttpResponse:
     mine = Job.objects.for_user(request.user)
     kinds = sorted(set(mine.finished().order_by().values_list("kind", flat=True).distinct()))

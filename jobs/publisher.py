@@ -47,6 +47,11 @@ def user_group(user_id: int) -> str:
     return f"jobs-user-{user_id}"
 
 
+def key_group(key_id: int) -> str:
+    """The sockets opened with one API key (closed when it is revoked)."""
+    return f"sockets-key-{key_id}"
+
+
 class Publisher:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -97,6 +102,11 @@ class Publisher:
         else:
             frames.add_threadsafe("dropped:unbound")
 
+    def close_sockets(self, group: str) -> None:
+        """Close every socket in ``group`` (with 4401), in every web process."""
+        if loop := self._ensure_loop():
+            loop.call_soon_threadsafe(self._queue_close, group)
+
     def drain(self, timeout: float = 2.0) -> None:
         """Wait, at most ``timeout`` seconds, until every event handed in so far
         has been sent: a command that exits right after a change (a cancel from
@@ -115,6 +125,16 @@ class Publisher:
             logger.warning("Job events not sent within %s s", timeout)
 
     # -- on the loop --------------------------------------------------------
+
+    def _queue_close(self, group: str) -> None:
+        self._loop.create_task(self._close(group))
+
+    async def _close(self, group: str) -> None:
+        try:
+            await self._layer.group_send(group, {"type": "sockets.close"})
+        except Exception:
+            # The socket's own recheck closes it within MVIDARR_WS_RECHECK.
+            logger.warning("Could not ask %s to close", group, exc_info=True)
 
     def _on_progress(self, event: dict[str, Any]) -> None:
         job_id = event["frame"]["job_id"]

@@ -8,7 +8,9 @@ recheck of its credential, and fragments rendered once for all sockets.
 2. The same loop re-joins the group (a restarted Redis forgot it) and, every
    ``MVIDARR_WS_RECHECK`` seconds, checks the credential the socket was opened
    with: a logged-out or changed-password session, a deactivated user or a
-   revoked API key closes it with 4401.
+   revoked API key closes it with 4401. A socket opened with an API key also
+   joins the key's group, so that revoking the key closes it at once
+   (``ApiKey.revoke`` sends ``sockets.close`` there).
 3. ``shared_render`` renders one fragment once per key however many sockets
    of this process ask for it at about the same time (one user with the
    Activity page open in 60 tabs costs one render per change, not 60).
@@ -26,6 +28,7 @@ from django.conf import settings
 from redis import asyncio as aioredis
 
 from jobs import publisher
+from mvidarr.roles import library_owner_id
 from mvidarr.wsauth import still_valid
 
 CLOSE_UNAUTHORIZED = 4401
@@ -39,7 +42,9 @@ PLACES_PREFIX = "mvidarr:sockets:"
 
 
 def group_for(user) -> str:
-    return publisher.ALL_GROUP if user.is_staff else publisher.user_group(user.pk)
+    """The job events a user's sockets hear: all for staff, else those of the
+    library the user sees (a viewer's owner's)."""
+    return publisher.ALL_GROUP if user.is_staff else publisher.user_group(library_owner_id(user))
 
 
 class Places:
@@ -109,7 +114,7 @@ class JobEvents:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self.user = user
-        self.group = group_for(user)
+        self.group = await database_sync_to_async(group_for)(user)
         self.tasks: set[asyncio.Task] = set()
         self.closed = False
         if not await places.take(user.pk, self.channel_name):
@@ -117,7 +122,11 @@ class JobEvents:
             await self.close(code=CLOSE_TOO_MANY)
             return
         self.placed = True
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.groups_joined = [self.group]
+        if key_id := self.scope.get("api_key_id"):
+            self.groups_joined.append(publisher.key_group(key_id))
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         self.background(self._housekeeping())
         await self.on_connect()
@@ -153,17 +162,23 @@ class JobEvents:
                         return
                 if next_rejoin <= 0:
                     next_rejoin = REJOIN_EVERY
-                    await self.channel_layer.group_add(self.group, self.channel_name)
+                    for group in self.groups_joined:
+                        await self.channel_layer.group_add(group, self.channel_name)
                     await places.take(self.user.pk, self.channel_name)
             except Exception:  # Redis or the database is away; the next round tries again
                 continue
+
+    async def sockets_close(self, message: dict) -> None:
+        """The credential this socket was opened with was revoked."""
+        await self.close(code=CLOSE_UNAUTHORIZED)
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
         for task in getattr(self, "tasks", ()):
             task.cancel()
         if getattr(self, "placed", False):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            for group in self.groups_joined:
+                await self.channel_layer.group_discard(group, self.channel_name)
             await places.give_back(self.user.pk, self.channel_name)
 
 

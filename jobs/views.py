@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django.contrib import messages
+from django.contrib.auth.context_processors import PermWrapper
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -21,11 +22,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from jobs import kinds
 from jobs.models import ACTIVE, Job, Status
 from jobs.stats import queue_capacity, stats_for, waiting_reason
+from mvidarr.roles import permission_required
 
 # Rows shown per list on the Activity page; the headings count them all.
 LIST_LIMIT = 100
@@ -69,6 +71,7 @@ def activity_context(user, everything: bool = False) -> dict:
     attach_children_counts(running + queued + recent)
     return {
         "viewer": user,
+        "perms": PermWrapper(user),  # also when the UI socket renders it
         "stats": stats,
         "queues": sorted(stats["by_queue"].items()),
         "paused": any(q in paused for q in kinds.pausable_queues()),
@@ -129,18 +132,20 @@ def back(request: HttpRequest, default: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def activity(request: HttpRequest) -> HttpResponse:
     everything = request.GET.get("jobs") == "all"
     return render(request, "jobs/activity.html", activity_context(request.user, everything))
 
 
 @login_required
+@require_safe
 def job_detail(request: HttpRequest, pk) -> HttpResponse:
     job = _get_job_for_user(request, pk)
     return render(request, "jobs/detail.html", {"job": job, "logs": job.logs.all()[:500]})
 
 
-@login_required
+@permission_required("jobs.change_job")
 @require_POST
 def cancel_job(request: HttpRequest, pk) -> HttpResponse:
     job = _get_job_for_user(request, pk)
@@ -148,7 +153,7 @@ def cancel_job(request: HttpRequest, pk) -> HttpResponse:
     return back(request, reverse("activity"))
 
 
-@login_required
+@permission_required("jobs.change_job")
 @require_POST
 def prioritize_job(request: HttpRequest, pk) -> HttpResponse:
     """The "Download now" button: to the front of its queue."""
@@ -158,7 +163,7 @@ def prioritize_job(request: HttpRequest, pk) -> HttpResponse:
     return back(request, reverse("activity"))
 
 
-@login_required
+@permission_required("jobs.add_job")
 @require_POST
 def retry_job(request: HttpRequest, pk) -> HttpResponse:
     """A new job doing the same work as a failed or cancelled one."""

@@ -8,11 +8,13 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
-from ninja.security import APIKeyHeader, HttpBearer, django_auth
+from ninja import security as ninja_security
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyHeader, HttpBearer
 
 from jobs.api import router as jobs_router
-from mvidarr.models import ApiKey
+from mvidarr import roles
+from mvidarr.models import READ_ONLY_KEY, ApiKey
 from sources.api import router as sources_router
 from videos.api import router as videos_router
 from videos.artists_api import router as artists_router
@@ -31,17 +33,39 @@ class BearerAuth(HttpBearer):
         return _login(request, token)
 
 
+class SessionAuth(ninja_security.SessionAuth):
+    def authenticate(self, request: HttpRequest, key: str | None):
+        user = super().authenticate(request, key)
+        if user is not None:
+            check_access(request, user)
+        return user
+
+
 def _login(request: HttpRequest, key: str | None):
-    user = ApiKey.authenticate(key) if key else None
-    if user is not None:
-        request.user = user
-    return user
+    found = ApiKey.authenticate_key(key) if key else None
+    if found is None:
+        return None
+    request.user = found.user
+    check_access(request, found.user, found)
+    return found.user
+
+
+def check_access(request: HttpRequest, user, key: ApiKey | None = None) -> None:
+    """The one check every API call passes once its caller is known: an
+    unsafe method needs a key with the ``control`` scope and the user's
+    permission for it (``roles.api_refusal``), else 403."""
+    if request.method in roles.SAFE_METHODS:
+        return
+    if key is not None and key.read_only:
+        raise HttpError(403, READ_ONLY_KEY)
+    if refusal := roles.api_refusal(user, request.method, request.resolver_match.route):
+        raise HttpError(403, refusal)
 
 
 api = NinjaAPI(
     title="MVidarr API",
     version="1",
-    auth=[ApiKeyAuth(), BearerAuth(), django_auth],
+    auth=[ApiKeyAuth(), BearerAuth(), SessionAuth()],
     urls_namespace="api",
     docs_decorator=login_required,
 )

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
 from mvidarr import config
+from mvidarr.models import CONTROL, MAX_KEY_NAME, READ
 
 
 class AdminSetupForm(UserCreationForm):
@@ -66,3 +67,27 @@ class OptionsForm(forms.Form):
                     continue
             values[option.name] = value
         return values
+
+
+class ApiKeyForm(forms.Form):
+    """A new API key: a name to tell it apart and what it may do."""
+
+    name = forms.CharField(
+        max_length=MAX_KEY_NAME,
+        help_text="To tell your keys apart, e.g. “Grafana” or “laptop script”.",
+    )
+    scopes = forms.MultipleChoiceField(
+        choices=[
+            (READ, "read: look at the library and jobs, follow them live"),
+            (CONTROL, "control: everything your account may do"),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        initial=[READ],
+        error_messages={"required": "Choose what the key may do: read, control or both."},
+    )
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name or not name.isprintable():
+            raise forms.ValidationError("Give the key a name of printable characters.")
+        return name

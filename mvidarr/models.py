@@ -8,7 +8,25 @@ from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.utils import timezone
 
+from jobs import publisher
+
 KEY_PREFIX = "mvk_"
+# What a key may do: ``read`` calls the API's safe methods (GET, HEAD) and
+# opens the sockets; ``control`` does everything its user can.
+READ, CONTROL = "read", "control"
+SCOPES = (READ, CONTROL)
+READ_ONLY_KEY = "This API key is read-only."
+MAX_KEYS_PER_USER = 50
+MAX_KEY_NAME = 100
+
+
+def default_scopes() -> list[str]:
+    """Both: the keys made before scopes existed keep working as they did."""
+    return list(SCOPES)
+
+
+class KeyLimit(Exception):
+    """The user already has ``MAX_KEYS_PER_USER`` keys."""
 
 
 def _digest(raw: str) -> str:
@@ -21,7 +39,8 @@ class ApiKey(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
     )
-    name = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=MAX_KEY_NAME, blank=True)
+    scopes = models.JSONField(default=default_scopes)
     prefix = models.CharField(max_length=12, help_text="First characters, to tell keys apart.")
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -33,11 +52,39 @@ class ApiKey(models.Model):
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
 
+    @property
+    def read_only(self) -> bool:
+        return CONTROL not in self.scopes
+
     @classmethod
-    def issue(cls, user, name: str = "") -> tuple[ApiKey, str]:
+    def issue(cls, user, name: str = "", scopes=SCOPES, limited: bool = True) -> tuple[ApiKey, str]:
+        """A new key for ``user``, and the raw key (shown once). ``KeyLimit``
+        when the user has the most keys already (unless not ``limited``); the
+        user's row is locked so that concurrent requests cannot pass the limit
+        together."""
+        scopes = [s for s in SCOPES if s in scopes]
+        if not scopes:
+            raise ValueError("A key needs at least one scope.")
         raw = KEY_PREFIX + secrets.token_urlsafe(32)
-        key = cls.objects.create(user=user, name=name, prefix=raw[:12], digest=_digest(raw))
+        with transaction.atomic():
+            get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+            if limited and cls.objects.filter(user=user).count() >= MAX_KEYS_PER_USER:
+                raise KeyLimit(f"You have {MAX_KEYS_PER_USER} keys already; revoke one first.")
+            key = cls.objects.create(
+                user=user,
+                name=name[:MAX_KEY_NAME],
+                scopes=scopes,
+                prefix=raw[:12],
+                digest=_digest(raw),
+            )
         return key, raw
+
+    def revoke(self) -> None:
+        """Delete the key and close the sockets opened with it, at once
+        (their own recheck would find it gone within ``MVIDARR_WS_RECHECK``)."""
+        key_id = self.pk
+        self.delete()
+        transaction.on_commit(lambda: publisher.get().close_sockets(publisher.key_group(key_id)))
 
     @classmethod
     def authenticate(cls, raw: str):
@@ -91,3 +138,23 @@ class RuntimeSetting(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Viewer(models.Model):
+    """A read-only account attached to one owner: it sees what the owner has
+    (``mvidarr.roles.library_of``) and changes nothing, since its only group,
+    Viewers, holds view permissions alone. Set by staff in the admin or with
+    ``manage.py viewer``, both through ``mvidarr.roles``."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="viewer"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="viewers"
+    )
+
+    class Meta:
+        verbose_name = "viewer"
+
+    def __str__(self) -> str:
+        return f"{self.user} views {self.owner}"

@@ -33,7 +33,8 @@ KEY_NAME = "manage.py (temporary)"
 
 @contextlib.contextmanager
 def temporary_key(user) -> Iterator[str]:
-    key, raw = ApiKey.issue(user, name=KEY_NAME)
+    # Not counted against the user's limit: it lives as long as the command.
+    key, raw = ApiKey.issue(user, name=KEY_NAME, limited=False)
     try:
         yield raw
     finally:

@@ -117,5 +117,10 @@ class ApiKeyAuthMiddleware:
             key = await database_sync_to_async(ApiKey.authenticate_key)(raw)
             if key is None:
                 return await WebsocketDenier()(scope, receive, send)
-            scope = {**scope, "user": key.user, "api_key_id": key.pk}
+            scope = {
+                **scope,
+                "user": key.user,
+                "api_key_id": key.pk,
+                "api_key_read_only": key.read_only,
+            }
         return await self.app(scope, receive, send)

@@ -16,6 +16,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from jobs.models import Job
+from mvidarr.roles import library_of
 from sources.filters import MAX_PATTERN, BadFilter, Filters, compile_pattern
 from videos.models import Artist, Profile, Video
 
@@ -46,7 +47,9 @@ def entry_key(url: str) -> str:
 
 class SourceQuerySet(models.QuerySet):
     def for_user(self, user) -> SourceQuerySet:
-        return self if user.is_staff else self.filter(owner=user)
+        """What ``user`` may see: everything for staff, else their own (and
+        a viewer its owner's, see ``mvidarr.roles``)."""
+        return self if user.is_staff else self.filter(library_of(user))
 
     def due(self, now=None) -> SourceQuerySet:
         """Enabled sources whose next check has come, longest overdue first."""

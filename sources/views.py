@@ -5,14 +5,16 @@ with the Library's own rows). Someone else's source is a 404; staff see all."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.context_processors import PermWrapper
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from mvidarr.roles import permission_required
 from sources.forms import AddSourceForm, SourceForm
 from sources.models import Source
 from videos.views import with_active_jobs
@@ -39,7 +41,12 @@ def render_live(subject: str, user, page: str) -> str:
     source = Source.objects.for_user(user).filter(pk=pk).first()
     if source is None:
         return ""
-    context = {**live_context(source), **_videos_context(source, None), "live": True}
+    context = {
+        **live_context(source),
+        **_videos_context(source, None),
+        "live": True,
+        "perms": PermWrapper(user),
+    }
     return render_to_string("sources/source.html#source-live", context) + render_to_string(
         "sources/source.html#source-videos", context
     )
@@ -50,7 +57,7 @@ def _videos_context(source: Source, page_number) -> dict:
     return {"page": page, "videos": with_active_jobs(page.object_list)}
 
 
-@login_required
+@permission_required("sources.add_source", unsafe_only=True)
 def source_index(request: HttpRequest) -> HttpResponse:
     """The user's sources; a POST adds one and queues its first check."""
     form = AddSourceForm(request.POST or None, owner=request.user)
@@ -70,6 +77,7 @@ def source_index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def source_page(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_source_for_user(request, pk)
     skipped = source.seen.exclude(skipped="").order_by("-seen_at", "-pk")[:SKIPPED_SHOWN]
@@ -81,7 +89,7 @@ def source_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sources/source.html", context)
 
 
-@login_required
+@permission_required("sources.change_source")
 @require_POST
 def check_now(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue a check (or find the one queued or running); with htmx, the
@@ -93,7 +101,7 @@ def check_now(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("source-page", pk=source.pk)
 
 
-@login_required
+@permission_required("sources.change_source")
 def edit_source(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_source_for_user(request, pk)
     every = source.check_every
@@ -109,7 +117,7 @@ def edit_source(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sources/edit.html", {"source": source, "form": form}, status=status)
 
 
-@login_required
+@permission_required("sources.delete_source")
 def delete_source(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks; POST stops following. The videos it found stay."""
     source = get_source_for_user(request, pk)

@@ -9,7 +9,9 @@ import time
 import uuid
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from websockets.exceptions import ConnectionClosed
 
 from jobs.status import ACTIVE
 from tests.live import PASSWORD
@@ -139,3 +141,14 @@ def scrape(app) -> dict[tuple, float]:
     )
     assert response.status_code == 200, response.text
     return metric_samples(response.text)
+
+
+def close_code(ws, timeout: float = 10) -> int:
+    """The code the server closes the socket with (within ``timeout`` s)."""
+    deadline = time.monotonic() + timeout
+    with pytest.raises(ConnectionClosed) as closed:  # noqa: PT012 - pings until closed
+        while time.monotonic() < deadline:
+            ws.send(json.dumps({"type": "ping"}))
+            ws.recv(1)
+            time.sleep(0.2)
+    return closed.value.rcvd.code

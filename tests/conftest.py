@@ -115,6 +115,17 @@ def users(db, django_user_model):
 
 
 @pytest.fixture
+def viewer(users, django_user_model):
+    """vera, a read-only viewer of alice's library."""
+    # Django's apps are ready only once pytest-django has set them up.
+    from mvidarr import roles
+
+    vera = django_user_model.objects.create_user("vera", password=PASSWORD)
+    roles.make_viewer(vera, users["alice"])
+    return django_user_model.objects.get(pk=vera.pk)  # no permissions cached
+
+
+@pytest.fixture
 def keys(users):
     """An API key for each of alice, bob and staff."""
     # Django's apps are ready only once pytest-django has set them up.

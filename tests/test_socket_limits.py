@@ -14,11 +14,10 @@ import httpx
 import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from jobs import consumers, publisher
-from tests.apikit import web_session
+from tests.apikit import close_code, web_session
 from tests.live import PASSWORD, LiveApp
 
 CAP = 3
@@ -34,17 +33,6 @@ def app(request):
 def session_socket(app, web: httpx.Client):
     headers = {"Cookie": f"sessionid={web.cookies['sessionid']}", "Origin": app.base_url}
     return connect(f"{app.ws_url}/ws/jobs/", additional_headers=headers, open_timeout=5)
-
-
-def close_code(ws, timeout: float = 10) -> int:
-    """The code the server closes the socket with (within ``timeout`` s)."""
-    deadline = time.monotonic() + timeout
-    with pytest.raises(ConnectionClosed) as closed:  # noqa: PT012 - pings until closed
-        while time.monotonic() < deadline:
-            ws.send(json.dumps({"type": "ping"}))
-            ws.recv(1)
-            time.sleep(0.2)
-    return closed.value.rcvd.code
 
 
 def test_a_user_holds_at_most_the_cap_of_sockets_and_a_closed_one_frees_its_place(app):

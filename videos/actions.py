@@ -12,13 +12,13 @@ same confirmation before anything is deleted.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jobs.views import next_url
+from mvidarr.roles import permission_required
 from videos.models import Video
 from videos.views import (
     bulk_done,
@@ -29,7 +29,7 @@ from videos.views import (
 )
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def ignore_video(request: HttpRequest, pk: int, ignore: bool = True) -> HttpResponse:
     """Leave the video out of bulk and playlist downloads (its download
@@ -42,7 +42,7 @@ def ignore_video(request: HttpRequest, pk: int, ignore: bool = True) -> HttpResp
     return row_or_redirect(request, video)
 
 
-@login_required
+@permission_required("videos.delete_video")
 @require_http_methods(["GET", "HEAD", "POST"])
 def delete_video(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the confirm page. POST: delete the video (its jobs are cancelled
@@ -58,7 +58,7 @@ def delete_video(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(back)
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def bulk_ignore(request: HttpRequest) -> HttpResponse:
     videos = selected_videos(request)
@@ -73,7 +73,7 @@ def bulk_ignore(request: HttpRequest) -> HttpResponse:
     return bulk_done(request, text, videos, next_url(request, reverse("library")))
 
 
-@login_required
+@permission_required("videos.delete_video")
 @require_POST
 def bulk_delete(request: HttpRequest) -> HttpResponse:
     """The bulk form's "Delete selected": the confirmation first (with htmx in

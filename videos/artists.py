@@ -12,8 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from mvidarr.roles import permission_required
 from videos.discovery import NO_KEY, NothingToCheck, can_check, check_now, latest_check
 from videos.models import Artist, Video
 from videos.models.artist import BY_SORT_NAME
@@ -39,6 +40,7 @@ def get_artist_for_user(request: HttpRequest, pk: int) -> Artist:
 
 
 @login_required
+@require_safe
 def artist_index(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     if sort not in SORTS:
@@ -50,6 +52,7 @@ def artist_index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def artist_page(request: HttpRequest, pk: int) -> HttpResponse:
     artist = get_artist_for_user(request, pk)
     # Through the artist: Django gives each video this artist object, no join.
@@ -86,7 +89,7 @@ def render_check(subject: str, user, page: str) -> str:
     return render_to_string("videos/artist.html#artist-check", context)
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def download_wanted(request: HttpRequest, pk: int) -> HttpResponse:
     """One bulk download of the artist's wanted and failed videos."""
@@ -101,7 +104,7 @@ def download_wanted(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("artist-page", pk=artist.pk)
 
 
-@login_required
+@permission_required("videos.change_artist")
 @require_POST
 def check_artist(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Check now": a check job, whose progress the page shows live."""
@@ -113,7 +116,7 @@ def check_artist(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("artist-page", pk=artist.pk)
 
 
-@login_required
+@permission_required("videos.change_artist")
 @require_POST
 def toggle(request: HttpRequest, pk: int) -> HttpResponse:
     """Flip ``monitored`` or ``auto_download`` (the form's ``field``)."""

@@ -8,10 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from jobs.models import Job
 from jobs.views import next_url
+from mvidarr.roles import permission_required
 from videos.editing import EDITABLE, edit_video, edit_videos
 from videos.forms import BulkEditForm, EditVideoForm
 from videos.views import (
@@ -27,6 +28,7 @@ JOB_LIMIT = 50
 
 
 @login_required
+@require_safe
 def video_page(request: HttpRequest, pk: int) -> HttpResponse:
     video = get_video_for_user(request, pk)
     jobs = list(
@@ -44,7 +46,7 @@ def video_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "videos/video.html", context)
 
 
-@login_required
+@permission_required("videos.change_video")
 def edit_video_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The metadata form; saving renames the files by a job (see ``videos.editing``)."""
     video = get_video_for_user(request, pk)
@@ -60,7 +62,7 @@ def edit_video_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "videos/edit.html", {"video": video, "form": form})
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def bulk_edit(request: HttpRequest) -> HttpResponse:
     """The bulk form's "Edit selected…": first the form (with htmx in the

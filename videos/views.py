@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.context_processors import PermWrapper
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -8,11 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from jobs import pause
 from jobs.models import Job
 from jobs.views import next_url
+from mvidarr.roles import permission_required
 from videos.browse import BrowseForm, browse
 from videos.forms import AddVideoForm
 from videos.models import Artist, Video
@@ -69,7 +71,7 @@ def render_row(subject: str, user, page: str) -> str:
     video = videos.filter(pk=pk).first() if pk.isdigit() else None
     if video is None:
         return "" if page == "video" else _render_gone(subject, user)
-    context = {"video": with_active_jobs([video])[0], "live": True}
+    context = {"video": with_active_jobs([video])[0], "live": True, "perms": PermWrapper(user)}
     if page == "video":
         return render_to_string("videos/_state.html", context)
     return render_to_string("videos/_row.html#video-live", context)
@@ -91,6 +93,7 @@ def _render_gone(subject: str, user) -> str:
 
 
 @login_required
+@require_safe
 def library(request: HttpRequest) -> HttpResponse:
     """The user's videos, searched, filtered and sorted (``videos.browse``),
     50 to a page, as a list or a grid of thumbnails."""
@@ -119,7 +122,7 @@ def library(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@permission_required("videos.add_video")
 @require_POST
 def add_video(request: HttpRequest) -> HttpResponse:
     """The add box. A URL already in the library is only pointed to; a new
@@ -155,7 +158,7 @@ def already_there(video: Video) -> str:
     )
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def download_video(request: HttpRequest, pk: int) -> HttpResponse:
     video = get_video_for_user(request, pk)
@@ -163,7 +166,7 @@ def download_video(request: HttpRequest, pk: int) -> HttpResponse:
     return row_or_redirect(request, video)
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def cancel_download(request: HttpRequest, pk: int) -> HttpResponse:
     video = get_video_for_user(request, pk)
@@ -179,7 +182,7 @@ def row_or_redirect(request: HttpRequest, video: Video) -> HttpResponse:
     return redirect(next_url(request, reverse("library")))
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def bulk_download(request: HttpRequest) -> HttpResponse:
     """The "Download selected" button: one parent job with a child download per video.
@@ -207,7 +210,7 @@ def bulk_download(request: HttpRequest) -> HttpResponse:
     return bulk_done(request, text, videos, reverse("activity"))
 
 
-@login_required
+@permission_required("videos.change_video")
 @require_POST
 def bulk_thumbnails(request: HttpRequest) -> HttpResponse:
     """The "Regenerate thumbnails" button: one parent job with a child per

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from jobs.models.queues import PausedQueue, WorkerBeat
 from jobs.status import ACTIVE, ALL, FINISHED, Status
+from mvidarr.roles import library_of
 
 
 class JobQuerySet(models.QuerySet):
@@ -19,7 +20,9 @@ class JobQuerySet(models.QuerySet):
         return self.filter(status__in=FINISHED)
 
     def for_user(self, user) -> JobQuerySet:
-        return self if user.is_staff else self.filter(owner=user)
+        """What ``user`` may see: everything for staff, else their own (and
+        a viewer its owner's, see ``mvidarr.roles``)."""
+        return self if user.is_staff else self.filter(library_of(user))
 
     def due(self, slack: float = 0.0) -> JobQuerySet:
         """Queued jobs not waiting for a retry time (``slack`` seconds early)."""

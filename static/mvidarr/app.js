@@ -101,6 +101,28 @@
   });
 })();
 
+// "Copy" buttons (<button data-copy="ID">) copy the value of the element ID,
+// e.g. a new API key. The clipboard API needs a secure context (HTTPS or
+// localhost); elsewhere the text is selected and copied the old way.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-copy]");
+  if (!button) return;
+  var field = document.getElementById(button.dataset.copy);
+  if (!field) return;
+  var said = document.getElementById(button.dataset.copy.replace(/-value$/, "") + "-copied");
+  function done(ok) {
+    if (said) said.textContent = ok ? "Copied." : "Select the key and copy it yourself.";
+  }
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(field.value).then(function () { done(true); }, function () { done(false); });
+  } else {
+    field.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    done(ok);
+  }
+});
+
 // Live fragments from the UI socket update whatever of them the page shows,
 // and a page shows only part (one Library page, a status filter, a row whose
 // insert is still on its way); the same holds for out-of-band parts of a

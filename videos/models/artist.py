@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from mvidarr.roles import library_of
 from videos.models.status import VideoStatus
 from videos.models.text import clean_text, name_key, sort_name
 
@@ -25,7 +26,9 @@ def tidy_name(name: str | None) -> str:
 
 class ArtistQuerySet(models.QuerySet):
     def for_user(self, user) -> ArtistQuerySet:
-        return self if user.is_staff else self.filter(owner=user)
+        """What ``user`` may see: everything for staff, else their own (and
+        a viewer its owner's, see ``mvidarr.roles``)."""
+        return self if user.is_staff else self.filter(library_of(user))
 
     def by_sort_name(self) -> ArtistQuerySet:
         """Ordered by sort name whatever the case. Explicit, because a query

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from jobs.models import Job
 from mvidarr import config
+from mvidarr.roles import library_of
 from videos import layout, media, nfo, titles
 from videos.models.artist import Artist
 from videos.models.library import remove_files, remove_thumbnails
@@ -33,7 +34,9 @@ MAX_NAME_TRIES = 20
 
 class VideoQuerySet(models.QuerySet):
     def for_user(self, user) -> VideoQuerySet:
-        return self if user.is_staff else self.filter(owner=user)
+        """What ``user`` may see: everything for staff, else their own (and
+        a viewer its owner's, see ``mvidarr.roles``)."""
+        return self if user.is_staff else self.filter(library_of(user))
 
     def mark_downloading(self) -> int:
         return self.update(status=Video.Status.DOWNLOADING, error="")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from mvidarr.models import ApiKey
+from mvidarr.models import MAX_KEY_NAME, SCOPES, ApiKey, KeyLimit
 
 
 class Command(BaseCommand):
@@ -12,10 +12,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("username")
         parser.add_argument("--name", default="", help="A label to tell keys apart.")
+        parser.add_argument(
+            "--scope",
+            action="append",
+            choices=SCOPES,
+            dest="scopes",
+            help="What the key may do: read (safe methods and sockets) or control "
+            "(everything the user may). Repeat for both; the default is both.",
+        )
 
-    def handle(self, *args, username: str, name: str, **options) -> None:
+    def handle(self, *args, username: str, name: str, scopes, **options) -> None:
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user named {username!r}.")
-        _, raw = ApiKey.issue(user, name=name)
+        if len(name) > MAX_KEY_NAME:
+            raise CommandError(f"A key's name has at most {MAX_KEY_NAME} characters.")
+        try:
+            _, raw = ApiKey.issue(user, name=name, scopes=scopes or SCOPES)
+        except KeyLimit as e:
+            raise CommandError(str(e)) from e
         self.stdout.write(raw)
