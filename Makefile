@@ -3,7 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench multihost clean
 
 run: $(VENV)/.run
 	$(PY) manage.py serve $(ARGS)
@@ -16,6 +16,11 @@ lint: $(VENV)/.test
 
 bench: $(VENV)/.test
 	$(PY) -m bench
+
+# MVidarr on five network namespaces as hosts, one worker host killed mid-run
+# (needs root, iproute2, redis-server and PostgreSQL's binaries).
+multihost: $(VENV)/.test
+	$(PY) -m pytest -m multihost -s tests/test_multihost.py $(ARGS)
 
 $(VENV)/.run: requirements.txt scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(VENV) requirements.txt

@@ -56,8 +56,8 @@ def held_job_ids(queues: Iterable[str]) -> set[str] | None:
 def queue_lengths(queues: Iterable[str]) -> dict[str, int] | None:
     """Messages no worker has fetched yet, per queue: the length of the Redis
     list ``<namespace>:<queue>`` (what a queue-length autoscaler reads), or
-    None when the broker is not Redis. Each worker process fetches up to twice
-    its threads ahead, so a busy queue's list may be shorter than its backlog."""
+    None when the broker is not Redis. A worker fetches only as many messages as
+    it has free threads, so the list holds what waits for one."""
     broker = dramatiq.get_broker()
     client = getattr(broker, "client", None)
     if client is None:

@@ -43,6 +43,11 @@ def start_workers() -> list[Worker]:
             worker_threads=threads,
             worker_timeout=settings.DRAMATIQ_WORKER_TIMEOUT,
         )
+        # Fetch no more than the threads can run (Dramatiq fetches twice that):
+        # the messages a killed worker had fetched ahead stay in its Redis ack
+        # set until Dramatiq notices the dead process (60 s, by chance), long
+        # after the watchdog has moved the jobs it was running.
+        worker.queue_prefetch = threads
         worker.start()
         workers.append(worker)
     threading.Thread(

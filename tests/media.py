@@ -38,8 +38,11 @@ class MediaServer:
         # several times that on a busy shared machine).
         startup_timeout: float = 180.0,
         host: str = "127.0.0.1",
+        # A command the server runs under, e.g. ``ip netns exec NS`` (tests.netnskit).
+        wrapper: tuple[str, ...] = (),
     ) -> None:
         self.host = host
+        self.wrapper = wrapper
         self.cache = Path(cache).resolve() if cache is not None else DEFAULT_CACHE
         self.port = port
         self.startup_timeout = startup_timeout
@@ -54,7 +57,7 @@ class MediaServer:
             return self
         # Closed in stop(); read back by name so the child's file offset is untouched.
         self._stderr = tempfile.NamedTemporaryFile(prefix="mediaserver-", suffix=".err")  # noqa: SIM115
-        cmd = [sys.executable, "-m", "tests.mediaserver", "--port", str(self.port)]
+        cmd = [*self.wrapper, sys.executable, "-m", "tests.mediaserver", "--port", str(self.port)]
         cmd += ["--host", self.host]
         self._proc = proc = subprocess.Popen(
             [*cmd, "--cache", str(self.cache)],
@@ -95,6 +98,11 @@ class MediaServer:
         """What the requests with ``key=<key>`` were answered: ``{200: n, 304: m}`` (feeds)."""
         with _OPENER.open(self.url(f"stats?key={quote(key)}"), timeout=10) as resp:
             return {int(code): n for code, n in json.load(resp)["statuses"].items()}
+
+    def completed(self, key: str) -> int:
+        """How many bodies of ``key=<key>`` went out up to the file's last byte."""
+        with _OPENER.open(self.url(f"stats?key={quote(key)}"), timeout=10) as resp:
+            return int(json.load(resp)["completed"])
 
     def total(self) -> int:
         """How many requests of any kind (but /stats) the server has answered."""

@@ -41,9 +41,12 @@ Routes:
                                    request that has either; ``hostile=1`` is a
                                    "billion laughs" document instead; ``delay=S``
                                    answers after S seconds
-    GET /stats?key=K               ``{"requests": n, "total": t, "statuses": {code: n}}``:
-                                   requests seen for key K (and, for feeds, what
-                                   they were answered), and requests of any kind but /stats
+    GET /stats?key=K               ``{"requests": n, "total": t, "statuses": {code: n},
+                                   "completed": c}``: requests seen for key K (and, for
+                                   feeds, what they were answered), requests of any kind
+                                   but /stats, and the /media and /hls bodies of key K
+                                   sent up to the file's last byte (a whole file, or the
+                                   rest of one from a Range)
     GET /status/<code>             answers <code> with a small body
 
 Fault knobs (query parameters of /media and /hls; /page and /feed.xml copy
@@ -112,6 +115,7 @@ class Server(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self.counts: dict[str, int] = {}
         self.statuses: dict[str, dict[str, int]] = {}
+        self.completed: dict[str, int] = {}
         self.total = 0
         self.lock = threading.Lock()
 
@@ -123,6 +127,10 @@ class Server(ThreadingHTTPServer):
         with self.lock:
             self.counts[key] = self.counts.get(key, 0) + 1
             return self.counts[key]
+
+    def sent_to_end(self, key: str) -> None:
+        with self.lock:
+            self.completed[key] = self.completed.get(key, 0) + 1
 
     def answered(self, key: str, code: int) -> None:
         with self.lock:
@@ -187,6 +195,7 @@ class Handler(BaseHTTPRequestHandler):
                 n = self.server.counts.get(key, 0)
                 statuses = self.server.statuses.get(key, {})
                 stats = {"requests": n, "total": self.server.total, "statuses": statuses}
+                stats["completed"] = self.server.completed.get(key, 0)
                 self._text(200, json.dumps(stats), ctype="application/json")
             else:
                 self._text(404, "not found\n")
@@ -244,8 +253,9 @@ class Handler(BaseHTTPRequestHandler):
             if partial:
                 self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
             self.end_headers()
-            if self.command != "HEAD":
-                self._body(f, start, end - start + 1, knobs)
+            sent_all = self.command != "HEAD" and self._body(f, start, end - start + 1, knobs)
+            if sent_all and end == size - 1:
+                self.server.sent_to_end(self.query.get("key") or path)
 
     def _range(self, size: int) -> tuple[int, int, bool] | None:
         """(start, end, partial) for the Range header; None if unsatisfiable."""
@@ -260,7 +270,8 @@ class Handler(BaseHTTPRequestHandler):
             return 0, size - 1, False
         return (start, end, True) if start < size else None
 
-    def _body(self, f: BinaryIO, start: int, length: int, knobs: dict[str, int]) -> None:
+    def _body(self, f: BinaryIO, start: int, length: int, knobs: dict[str, int]) -> bool:
+        """Send ``length`` bytes from ``start`` as the knobs say; True if all went out."""
         rate = max(0, knobs.get("rate", 0))
         limit = min(length, knobs.get("stall_after", length), knobs.get("drop_after", length))
         chunk = min(8192, max(1, rate // 20)) if rate else 65536
@@ -275,12 +286,13 @@ class Handler(BaseHTTPRequestHandler):
             if rate and sent < limit:
                 self.server.stopping.wait(t0 + sent / rate - time.monotonic())
         if sent >= length:
-            return
+            return True
         if "drop_after" in knobs and sent >= knobs["drop_after"]:
             self._drop()
         elif "stall_after" in knobs and sent >= knobs["stall_after"]:
             self._hold()
         self.close_connection = True
+        return False
 
     def _drop(self) -> None:
         """Cut the connection mid-body: the client gets exactly the bytes sent, then EOF.

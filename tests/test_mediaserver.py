@@ -140,6 +140,27 @@ def test_fail_then_succeed_and_stats(server: MediaServer, client: httpx.Client) 
     assert server.stats(new_key()) == 0
 
 
+def test_only_bodies_sent_to_the_files_end_count_as_completed(
+    server: MediaServer, client: httpx.Client
+) -> None:
+    key = new_key()
+    url = server.url(f"media/clip.mp4?key={key}")
+    size = len(clip_bytes(server))
+    client.head(url)
+    client.get(url, headers={"Range": "bytes=0-999"})
+    assert server.completed(key) == 0
+    client.get(url, headers={"Range": f"bytes={size - 1000}-"})  # a resumed download's rest
+    client.get(url)
+    with (
+        pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)),
+        client.stream("GET", f"{url}&drop_after=10000") as r,
+    ):
+        for _ in r.iter_raw():
+            pass
+    assert server.completed(key) == 2
+    assert server.stats(key) == 5
+
+
 def test_forced_status_and_status_route(server: MediaServer, client: httpx.Client) -> None:
     assert client.get(server.url("media/clip.mp4?status=403")).status_code == 403
     assert client.get(server.url("status/418")).status_code == 418
