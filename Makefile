@@ -1,15 +1,18 @@
-# The two commands of the README: `make run` and `make test`. Each sets up
-# what it needs on a fresh machine (see scripts/).
+# The two commands of the README: `make run` and `make test` (and the fault
+# drills, `make drills`). Each sets up what it needs on a fresh machine (see scripts/).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench clean
+.PHONY: run test drills lint bench clean
 
 run: $(VENV)/.run
 	$(PY) manage.py serve $(ARGS)
 
 test: $(VENV)/.test
 	bash scripts/test.sh $(ARGS)
+
+drills: $(VENV)/.test
+	VENV=$(VENV) bash scripts/drills.sh $(ARGS)
 
 lint: $(VENV)/.test
 	VENV=$(VENV) bash scripts/lint.sh
