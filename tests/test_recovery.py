@@ -68,18 +68,6 @@ def test_a_missing_file_is_not_retried(retrying_app, media):
     ), log
 
 
-def test_a_stalled_download_is_stopped_and_retried(retrying_app, media):
-    client = retrying_app.client("alice")
-    video = add_video(client, media.url(unique("media/clip.mp4?stall_after=50000")))
-    job_id = client.post(f"/api/videos/{video['id']}/download").json()["job_id"]
-    job = finished(client, job_id, timeout=60)
-    assert job["status"] == "failed" and job["error_code"] == "stalled"
-    assert job["attempts"] == 3
-    assert "gave up after 3 attempts" in job["error"]
-    assert not (retrying_app.data_dir / "work" / uuid.UUID(job_id).hex).exists()
-    assert client.get(f"/api/videos/{video['id']}").json()["status"] == "failed"
-
-
 def test_cancelling_a_job_that_waits_to_retry(retrying_app, media):
     client = retrying_app.client("alice")
     video = add_video(client, media.url(unique("media/clip.mp4?fail=5")))
