@@ -40,7 +40,12 @@ def test_restarting_serve_closes_sockets_with_1001_or_1006_and_a_reconnect_gets_
     truth = job_of(client, job_id)["status"]
     seen = {j["id"]: j["status"] for j in snapshot["jobs"]}
     job = finished(client, job_id, timeout=60)
-    statuses = [frame["status"] for _, frame in again.of({job_id}, "status")]
+
+    def final_status():  # the frame may follow the API's answer by a moment
+        statuses = [frame["status"] for _, frame in again.of({job_id}, "status")]
+        return statuses if statuses or truth not in ACTIVE else None
+
+    statuses = wait_for(final_status, timeout=10) if truth in ACTIVE else []
     again.close()
     codes = sorted({int(s.closed) for s in sockets})
     figures(f"3 sockets closed with {codes}; serve answered again {back:.1f} s after the stop")
@@ -141,5 +146,7 @@ def test_ten_thousand_socket_cycles_leave_memory_open_files_and_redis_keys_at_ba
     )
     assert rss1 - rss0 <= 16
     assert steps[-1] - steps[1] <= 4  # flat after the first fifth: nothing kept per socket
-    assert files1 - files0 <= 2
+    # The database pool and Redis connections may grow by a few with the
+    # concurrency; anything kept per socket would show in the thousands.
+    assert files1 - files0 <= 8
     assert keys1 - keys0 <= 2

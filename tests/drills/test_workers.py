@@ -47,8 +47,10 @@ def test_a_worker_killed_mid_download_has_its_job_finished_once_by_another(
     app = two_workers
     client = app.client("alice")
     before = library_files(app)
-    video, job_id = start_slow_download(app, media, rate=300000)
+    # ~25 s: surely still running once its worker is found (a manage.py call).
+    video, job_id = start_slow_download(app, media, rate=80000)
     victim = runner(app, job_id)
+    assert job_of(client, job_id)["status"] == "running"
     children = descendants(app.procs[victim].pid)
     killed = time.monotonic()
     app.stop_process(victim, getattr(signal, sig))
