@@ -88,11 +88,13 @@ def _exit_with_supervisor(conn: Connection) -> None:
     os.killpg(0, signal.SIGKILL)
 
 
-def main(target: str, params: dict[str, Any], conn: Connection) -> None:
+def main(target: str, params: dict[str, Any], conn: Connection, nice: int = 0) -> None:
     # Own process group, so the supervisor can kill us together with any
     # ffmpeg we start. Default signal dispositions: the forkserver may have
     # handed down handlers that would ignore SIGINT or delay SIGTERM.
     os.setpgid(0, 0)
+    # Below the supervisor that relays our progress (ffmpeg inherits it).
+    os.nice(nice)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     threading.Thread(target=_exit_with_supervisor, args=(conn,), daemon=True).start()

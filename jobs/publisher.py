@@ -97,6 +97,23 @@ class Publisher:
         else:
             frames.add_threadsafe("dropped:unbound")
 
+    def drain(self, timeout: float = 2.0) -> None:
+        """Wait, at most ``timeout`` seconds, until every event handed in so far
+        has been sent: a command that exits right after a change (a cancel from
+        the command line) must not take its event with it."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return
+
+        async def sent() -> None:
+            for q in self._queues:
+                await q.join()
+
+        try:
+            asyncio.run_coroutine_threadsafe(sent(), loop).result(timeout)
+        except Exception:
+            logger.warning("Job events not sent within %s s", timeout)
+
     # -- on the loop --------------------------------------------------------
 
     def _on_progress(self, event: dict[str, Any]) -> None:
@@ -148,6 +165,8 @@ class Publisher:
                 )
             else:
                 frames.add(f"sent:{event['frame']['type']}")
+            finally:
+                queue.task_done()
 
 
 _publisher = Publisher()

@@ -147,7 +147,7 @@ class Supervisor:
         start_forkserver()  # at once, unless this is the first job since start-up
         conn, child_conn = _context.Pipe()
         proc = _context.Process(
-            target=child.main, args=(spec.child, params, child_conn), daemon=True
+            target=child.main, args=(spec.child, params, child_conn, settings.JOB_NICE), daemon=True
         )
         proc.start()
         child_conn.close()

@@ -3,14 +3,17 @@ that queue's concurrency), the worker beat, and the job forkserver."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import time
 
 import dramatiq
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 from dramatiq import Worker
+from dramatiq.errors import QueueJoinTimeout, QueueNotFound
 
 from jobs import actors, supervisor
 from jobs.models import WORKER_ID, WorkerBeat
@@ -79,3 +82,16 @@ def stop_workers(workers: list[Worker], timeout_ms: int = 5000) -> None:
     _beat_stop.set()
     for worker in workers:
         worker.stop(timeout=timeout_ms)
+
+
+def finish_held(timeout: float) -> None:
+    """Embedded mode: wait, at most ``timeout`` seconds, until the workers of
+    this process have run every message its in-memory broker holds (a
+    download's thumbnails, after the download). What is left stays queued in
+    the database for ``serve``."""
+    broker = dramatiq.get_broker()
+    deadline = time.monotonic() + timeout
+    for queue in settings.QUEUE_CONCURRENCY:
+        left = int((deadline - time.monotonic()) * 1000)
+        with contextlib.suppress(QueueJoinTimeout, QueueNotFound):
+            broker.join(queue, timeout=max(1, left), fail_fast=False)

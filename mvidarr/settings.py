@@ -192,6 +192,12 @@ QUEUE_CONCURRENCY = {
     "image_processing": envint("MVIDARR_IMAGE_CONCURRENCY", 1, minimum=1),
     "default": envint("MVIDARR_DEFAULT_CONCURRENCY", 2, minimum=1),
 }
+# How much lower than the web server and the supervisors a job's child (yt-dlp,
+# ffmpeg, Pillow) runs, in nice steps (0-19): with every core busy transcoding,
+# pages, submits and progress still get a core first.
+JOB_NICE = envint("MVIDARR_JOB_NICE", 10, minimum=0)
+if JOB_NICE > 19:
+    raise ImproperlyConfigured(f"MVIDARR_JOB_NICE must be at most 19, not {JOB_NICE}")
 # A running job whose heartbeat is older than this belongs to a dead worker.
 JOB_STALE_AFTER = envint("MVIDARR_JOB_STALE_AFTER", 90, minimum=5)
 # A download does not start while the library or scratch disk has less free
@@ -436,6 +442,8 @@ LOGGING = {
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # Its start-up line would open every command's output.
+        "axes": {"level": "WARNING"},
         # Apprise's debug lines carry notification URLs, and so their secrets.
         "apprise": {"level": "WARNING"},
     },

@@ -8,6 +8,7 @@ source scripts/lib.sh
 PY=${VENV:-.venv}/bin/python
 source scripts/services.sh
 need chromium chromium
+need tmux tmux
 
 bash scripts/lint.sh
 

@@ -30,6 +30,15 @@ def redis_app():
         yield app
 
 
+@pytest.fixture(scope="module")
+def idle_app():
+    """Embedded mode with its database and users, and no ``serve`` running
+    (a command then runs the workers itself); one per test module."""
+    app = LiveApp("embedded").prepare()
+    yield app
+    app.stop()
+
+
 @pytest.fixture(scope="session", params=["embedded", "redis"])
 def ops_app(request):
     """The app for the operations tests, in each mode: a metrics token, JSON

@@ -83,11 +83,16 @@ class LiveApp:
 
     # -- lifecycle -----------------------------------------------------------
 
-    def start(self) -> LiveApp:
+    def prepare(self) -> LiveApp:
+        """The database and the users, with nothing running yet."""
         self.manage("migrate", "-v0")
         self.keys = json.loads(
             self.manage("shell", "-c", SEED % (USERS, PASSWORD)).splitlines()[-1]
         )
+        return self
+
+    def start(self) -> LiveApp:
+        self.prepare()
         self.start_serve()
         if self.mode == "redis":
             self.start_process("worker", "worker")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from urllib.parse import quote
 
 import pytest
 
@@ -247,7 +248,9 @@ def test_a_feed_added_in_the_library_turns_into_its_playlist_live(page, media, e
     log_in(page)
     mark_page(page)
     key = unique("")[5:]
-    url = media.url(f"feed.xml?n=2&key={key}")
+    band = f"Band {key[-6:]}"
+    titles = quote(f"{band} - First (Official Video)|{band} - Second [HD]")
+    url = media.url(f"feed.xml?n=2&key={key}&titles={titles}")
     row = add_from_library(page, url)
     expect(row.locator(".badge")).to_have_text("Playlist", timeout=30_000)
     follow = row.get_by_role("button", name="Follow it")
@@ -259,6 +262,12 @@ def test_a_feed_added_in_the_library_turns_into_its_playlist_live(page, media, e
     page.reload()
     expect(page.locator(f"article.video a.source[href*='{key}']")).to_have_count(2)
     expect(page.locator(f'article.video a.source[href="{url}"]')).to_have_count(0)
+    # Each video under its artist, named without the noise.
+    page.goto("/artists/")
+    page.get_by_role("link", name=band).click()
+    shown = page.locator("#video-rows article.video .title")
+    expect(shown).to_have_count(2)
+    assert sorted(shown.all_inner_texts()) == ["First", "Second"]
 
 
 def test_an_unsupported_url_added_in_the_library_fails_its_row_live(page, media):

@@ -4,11 +4,14 @@ WebSocket, cancel, and duplicate submits."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect
@@ -128,6 +131,38 @@ def test_cancel_stops_a_running_download_within_two_seconds(app, media, fault):
     job = job_of(client, job_id)
     assert job["status"] == "cancelled"
     assert client.get(f"/api/videos/{video['id']}").json()["status"] == "wanted"
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process started, directly or not, by ``pid``."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):  # gone meanwhile
+            fields = stat.read_text().rpartition(")")[2].split()
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def test_a_downloads_child_runs_below_the_processes_that_serve_pages(app, media):
+    """The job's child (and the yt-dlp and ffmpeg in it) is niced, so that
+    with every core busy the web server and the supervisors come first."""
+    client = app.client("alice")
+    job_id = client.post(
+        "/api/jobs",
+        json={"kind": "download_video", "url": media.url(unique("media/long.mp4?rate=60000"))},
+    ).json()["id"]
+    wait_for(lambda: (job_of(client, job_id)["progress"]["downloaded_bytes"] or 0) > 0, timeout=30)
+    host = app.procs["worker" if "worker" in app.procs else "serve"].pid
+    niceness = {pid: os.getpriority(os.PRIO_PROCESS, pid) for pid in descendants(host)}
+    client.post(f"/api/jobs/{job_id}/cancel")
+    assert os.getpriority(os.PRIO_PROCESS, host) == 0
+    assert 10 in niceness.values(), niceness  # the job's child
+    assert 0 in niceness.values(), niceness  # the forkserver that starts children
 
 
 def test_double_submit_gives_one_job_and_one_download(app, media):

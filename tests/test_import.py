@@ -58,6 +58,9 @@ def test_importing_a_folder_twice_gives_each_file_once(embedded_app, media, tmp_
 
     again = embedded_app.manage("import_library", str(folder), "--user", "alice")
     assert "Imported 0 of 21 file(s): 20 already in the library" in again
+    # Known files were hashed, not probed again.
+    runs = embedded_app.client("alice").get("/api/jobs", params={"kind": "import_library"}).json()
+    assert [run["result"]["probed"] for run in runs[:2]] == [0, 20]
     # A copy under another name is the same file: not imported either.
     shutil.copyfile(folder / "sub" / "Artist 1 - Song 5.mp4", folder / "renamed.mp4")
     assert "Imported 0 of 22" in embedded_app.manage(

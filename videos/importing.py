@@ -100,6 +100,26 @@ class ImportLibrary(Kind):
     child = "videos.scan:scan"
     preload = ("videos.scan",)
 
+    def prepare(self, job: Job) -> dict[str, Any]:
+        """What the library already holds that the scan may meet (the
+        library files under the folder, the owner's sizes and hashes), so
+        that it probes only what is new; ``received`` still decides."""
+        root = Path(job.params["path"])
+        files = Video.objects.exclude(file="")
+        inside = _library_name(root)
+        if root == settings.LIBRARY_DIR:
+            paths = files.values_list("file", flat=True)
+        elif inside:
+            paths = files.filter(file__startswith=f"{inside}/").values_list("file", flat=True)
+        else:
+            paths = []
+        pairs = files.filter(owner_id=job.owner_id).values_list("file_size", "content_hash")
+        return {
+            **job.params,
+            "known_paths": [str(settings.LIBRARY_DIR / name) for name in paths],
+            "known_pairs": [list(pair) for pair in pairs if pair[1]],
+        }
+
     def received(self, job: Job, batch: list[dict[str, Any]]) -> None:
         if not job.still_running():  # cancelled: file nothing more
             return
@@ -107,7 +127,9 @@ class ImportLibrary(Kind):
         new = [
             r
             for r in batch
-            if _library_name(Path(r["path"])) not in paths and (r["size"], r["hash"]) not in pairs
+            if not r.get("known")
+            and _library_name(Path(r["path"])) not in paths
+            and (r["size"], r["hash"]) not in pairs
         ]
         # The batch's artists in two queries, the missing ones created.
         artists = Artist.objects.for_names(job.owner_id, [_names(r)[0] for r in new])

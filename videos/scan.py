@@ -75,23 +75,35 @@ def read_nfo(path: Path) -> dict[str, str]:
     return fields
 
 
-def describe(path: Path) -> dict[str, Any]:
-    """One video file: its size, quick hash, what ffprobe finds and its NFO.
-    Raises ``WorkError`` for a file that is not a video."""
+class Known:
+    """What the library already holds, as the job found it before the scan
+    (``ImportLibrary.prepare``): absolute paths, and (size, quick hash)
+    pairs. A file it names is neither probed nor read for its NFO, so a
+    second import of the same folder costs a hash per file."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.paths = set(params.get("known_paths", ()))
+        self.pairs = {tuple(pair) for pair in params.get("known_pairs", ())}
+
+    def __contains__(self, record: dict[str, Any]) -> bool:
+        return record["path"] in self.paths or (record["size"], record["hash"]) in self.pairs
+
+
+def describe(path: Path, known: Known | None = None) -> dict[str, Any]:
+    """One video file: its size, quick hash, what ffprobe finds and its NFO
+    (``known: True`` and no probe for a file the library holds). Raises
+    ``WorkError`` for a file that is not a video."""
     size = path.stat().st_size
+    record = {"path": str(path), "size": size, "hash": quick_hash(path, size)}
+    if known is not None and record in known:
+        return {**record, "known": True}
     found = media.confirm_media(path, path.suffix[1:])
-    return {
-        "path": str(path),
-        "size": size,
-        "hash": quick_hash(path, size),
-        "media": found,
-        "nfo": read_nfo(path),
-    }
+    return {**record, "media": found, "nfo": read_nfo(path)}
 
 
-def _describe(path: Path) -> dict[str, Any] | Exception:
+def _describe(path: Path, known: Known) -> dict[str, Any] | Exception:
     try:
-        return describe(path)
+        return describe(path, known)
     except (WorkError, OSError) as e:
         return e
 
@@ -107,12 +119,11 @@ def scan(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     if not root.is_dir():
         raise WorkError(f"Not a folder: {root}", "not_found")
     reporter.progress(stage="scanning", force=True)
-    files = find_videos(root)
-    total, skipped, batch = len(files), 0, []
+    files, known = find_videos(root), Known(params)
+    total, skipped, probed, batch = len(files), 0, 0, []
     with ThreadPoolExecutor(max_workers=PROBES) as pool:
-        for done, (path, found) in enumerate(
-            zip(files, pool.map(_describe, files), strict=True), 1
-        ):
+        described = pool.map(_describe, files, [known] * total)
+        for done, (path, found) in enumerate(zip(files, described, strict=True), 1):
             reporter.progress(
                 percent=100.0 * done / total,
                 stage="importing",
@@ -122,6 +133,7 @@ def scan(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
                 skipped += 1
                 reporter.log("warning", f"Skipped {path.relative_to(root)}: {found}"[:1000])
                 continue
+            probed += not found.get("known")
             batch.append(found)
             if len(batch) >= BATCH:
                 reporter.emit(batch)
@@ -131,4 +143,4 @@ def scan(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     reporter.progress(
         percent=100.0, stage="importing", detail=f"{total:,} of {total:,}", force=True
     )
-    return {"files": total, "not_videos": skipped}
+    return {"files": total, "not_videos": skipped, "probed": probed}

@@ -28,6 +28,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs import scheduler
+from mvidarr import serving
 from mvidarr.asgi import application
 from mvidarr.runtime import start_workers, stop_workers
 
@@ -77,6 +78,9 @@ class Command(BaseCommand):
             mode = "embedded" if settings.EMBEDDED else "scaled"
             where = f"http://{host}:{port}/" + (f" ({processes} processes)" if children else "")
             logger.info("MVidarr (%s mode) listening on %s", mode, where)
+        if settings.EMBEDDED:
+            # Commands of this data dir (download, jobs) ask this process.
+            serving.announce(host, port)
         try:
             Server(
                 application=application,
@@ -92,6 +96,7 @@ class Command(BaseCommand):
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     child.wait(10)
             if workers:
+                serving.withdraw()
                 stop_workers(workers)
 
 

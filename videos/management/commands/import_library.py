@@ -3,25 +3,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.models import Job, Status
 from jobs.supervisor import run_attempt
+from mvidarr.cli import pick_user
 from videos.importing import start_import
-
-
-def pick_user(username: str | None):
-    """The user named, or else the only superuser."""
-    users = get_user_model().objects
-    if username:
-        if user := users.filter(username=username).first():
-            return user
-        raise CommandError(f"No user named {username!r}.")
-    admins = list(users.filter(is_superuser=True, is_active=True)[:2])
-    if len(admins) != 1:
-        raise CommandError("Say whose library it is: --user USERNAME.")
-    return admins[0]
 
 
 class Command(BaseCommand):
