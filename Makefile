@@ -1,9 +1,9 @@
-# The two commands of the README: `make run` and `make test`. Each sets up
-# what it needs on a fresh machine (see scripts/).
+# The two commands of the README: `make run` and `make test` (and the fault
+# drills, `make drills`). Each sets up what it needs on a fresh machine (see scripts/).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench multihost clean
+.PHONY: run test drills lint bench multihost clean
 
 run: $(VENV)/.run
 	$(PY) manage.py serve $(ARGS)
@@ -11,16 +11,19 @@ run: $(VENV)/.run
 test: $(VENV)/.test
 	bash scripts/test.sh $(ARGS)
 
+drills: $(VENV)/.test
+	VENV=$(VENV) bash scripts/drills.sh $(ARGS)
+
 lint: $(VENV)/.test
 	VENV=$(VENV) bash scripts/lint.sh
 
 bench: $(VENV)/.test
 	$(PY) -m bench
 
-# MVidarr on five network namespaces as hosts, one worker host killed mid-run
-# (needs root, iproute2, redis-server and PostgreSQL's binaries).
+# One drill alone: MVidarr on five network namespaces as hosts, one worker host
+# killed mid-run (needs root, iproute2, redis-server and PostgreSQL's binaries).
 multihost: $(VENV)/.test
-	$(PY) -m pytest -m multihost -s tests/test_multihost.py $(ARGS)
+	$(PY) -m pytest -s tests/drills/test_multihost.py $(ARGS)
 
 $(VENV)/.run: requirements.txt scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(VENV) requirements.txt

@@ -28,7 +28,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from dramatiq.middleware import Shutdown
 
 from jobs import broker, child, kinds
@@ -93,6 +93,11 @@ def _attempt(job_id: str) -> None:
         error = internal_error(e)
         # A database hiccup (a deadlock, a lost connection) is worth another try.
         transient = isinstance(e, OperationalError)
+        if transient:
+            # A connection PostgreSQL dropped (a restart) stays broken: without
+            # a fresh one the retry could not be recorded, and the job would
+            # stay "running" until its heartbeat went stale (90 s).
+            connection.close()
         job.retry_or_fail(str(error), error.code, transient, detail=error.detail)
     finally:
         job.flush_log()  # what the child said last, even for an attempt that was not ours

@@ -332,6 +332,9 @@ if database_url := envstr("DATABASE_URL"):
             "min_size": 1,
             "max_size": pool_size,
         }
+        # A connection idle in the pool while PostgreSQL restarted is dead:
+        # with health checks the pool tests each one it hands out (one round trip).
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES = {
         "default": {

@@ -59,8 +59,10 @@ class LiveApp:
         extra_env: dict[str, str] | None = None,
         redis_url: str = REDIS_URL,
         serve_args: tuple[str, ...] = (),
+        postgres_url: str = POSTGRES_URL,
     ) -> None:
         self.mode = mode
+        self.postgres_url = postgres_url
         self.serve_args = serve_args
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"mvidarr-{mode}-"))
         self.port = free_port()
@@ -93,14 +95,17 @@ class LiveApp:
 
     def start(self) -> LiveApp:
         self.prepare()
-        self.start_process(
-            "serve", "serve", "--port", str(self.port), "--no-migrate", *self.serve_args
-        )
+        self.start_serve()
         if self.mode == "redis":
             self.start_process("worker", "worker")
             self.start_process("scheduler", "scheduler")
         self.wait_healthy()
         return self
+
+    def start_serve(self) -> subprocess.Popen:
+        return self.start_process(
+            "serve", "serve", "--port", str(self.port), "--no-migrate", *self.serve_args
+        )
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
@@ -165,7 +170,7 @@ class LiveApp:
         for name in list(self.procs):
             self.stop_process(name)
         if self._pg_db:
-            _pg_admin(f'DROP DATABASE IF EXISTS "{self._pg_db}" WITH (FORCE)')
+            _pg_admin(self.postgres_url, f'DROP DATABASE IF EXISTS "{self._pg_db}" WITH (FORCE)')
         if self.mode == "redis":
             redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
 
@@ -186,12 +191,12 @@ class LiveApp:
 
     def _create_pg_database(self) -> str:
         self._pg_db = f"mvidarr_live_{uuid.uuid4().hex[:10]}"
-        _pg_admin(f'CREATE DATABASE "{self._pg_db}"')
-        return f"{POSTGRES_URL}/{self._pg_db}"
+        _pg_admin(self.postgres_url, f'CREATE DATABASE "{self._pg_db}"')
+        return f"{self.postgres_url}/{self._pg_db}"
 
 
-def _pg_admin(sql: str) -> None:
-    with psycopg.connect(f"{POSTGRES_URL}/postgres", autocommit=True) as conn:
+def _pg_admin(server_url: str, sql: str) -> None:
+    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
         conn.execute(sql)
 
 

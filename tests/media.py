@@ -109,6 +109,11 @@ class MediaServer:
         with _OPENER.open(self.url("stats"), timeout=10) as resp:
             return int(json.load(resp)["total"])
 
+    def requests(self, key: str) -> list[dict]:
+        """The request log of ``key=<key>``: ``[{"method", "range", "status", "sent"}]``."""
+        with _OPENER.open(self.url(f"stats?key={quote(key)}"), timeout=10) as resp:
+            return json.load(resp)["log"]
+
     @property
     def stderr(self) -> str:
         """Everything the server wrote to stderr so far (should stay empty)."""

@@ -42,11 +42,14 @@ Routes:
                                    "billion laughs" document instead; ``delay=S``
                                    answers after S seconds
     GET /stats?key=K               ``{"requests": n, "total": t, "statuses": {code: n},
-                                   "completed": c}``: requests seen for key K (and, for
-                                   feeds, what they were answered), requests of any kind
-                                   but /stats, and the /media and /hls bodies of key K
-                                   sent up to the file's last byte (a whole file, or the
-                                   rest of one from a Range)
+                                   "completed": c, "log": [...]}``: requests seen for key
+                                   K (and, for feeds, what they were answered), requests
+                                   of any kind but /stats, the /media and /hls bodies of
+                                   key K sent up to the file's last byte (a whole file,
+                                   or the rest of one from a Range), and the request log
+                                   of key K's /media and /hls requests, oldest first:
+                                   ``{"method", "range", "status", "sent"}`` (the
+                                   Range header or null, body bytes sent)
     GET /status/<code>             answers <code> with a small body
 
 Fault knobs (query parameters of /media and /hls; /page and /feed.xml copy
@@ -116,6 +119,7 @@ class Server(ThreadingHTTPServer):
         self.counts: dict[str, int] = {}
         self.statuses: dict[str, dict[str, int]] = {}
         self.completed: dict[str, int] = {}
+        self.requests: dict[str, list[dict[str, Any]]] = {}
         self.total = 0
         self.lock = threading.Lock()
 
@@ -132,6 +136,11 @@ class Server(ThreadingHTTPServer):
         with self.lock:
             self.completed[key] = self.completed.get(key, 0) + 1
 
+    def logged(self, key: str, entry: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            self.requests.setdefault(key, []).append(entry)
+        return entry
+
     def answered(self, key: str, code: int) -> None:
         with self.lock:
             tally = self.statuses.setdefault(key, {})
@@ -147,6 +156,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "mediaserver/1"
     server: Server
     query: dict[str, str]
+    entry: dict[str, Any] | None = None  # the request log's line of this request
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -160,7 +170,13 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self.do_GET()
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        if self.entry is not None:
+            self.entry["status"] = code
+        super().send_response(code, message)
+
     def do_GET(self) -> None:
+        self.entry = None
         url = urlsplit(self.path)
         self.query = dict(parse_qsl(url.query, keep_blank_values=True))
         path = url.path
@@ -196,6 +212,8 @@ class Handler(BaseHTTPRequestHandler):
                 statuses = self.server.statuses.get(key, {})
                 stats = {"requests": n, "total": self.server.total, "statuses": statuses}
                 stats["completed"] = self.server.completed.get(key, 0)
+                with self.server.lock:
+                    stats["log"] = [dict(line) for line in self.server.requests.get(key, [])]
                 self._text(200, json.dumps(stats), ctype="application/json")
             else:
                 self._text(404, "not found\n")
@@ -223,7 +241,10 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _file(self, path: str, rest: str, depth: int, base: Path) -> None:
-        n = self.server.hit(self.query.get("key") or path)
+        key = self.query.get("key") or path
+        n = self.server.hit(key)
+        line = {"method": self.command, "range": self.headers.get("Range"), "sent": 0}
+        self.entry = self.server.logged(key, line)
         knobs = {k: int(self.query[k]) for k in INT_KNOBS if k in self.query}
         if not 200 <= knobs.get("status", 200) <= 599:
             raise ValueError("status")
@@ -283,6 +304,8 @@ class Handler(BaseHTTPRequestHandler):
                 break
             self.wfile.write(data)
             sent += len(data)
+            if self.entry is not None:
+                self.entry["sent"] = sent
             if rate and sent < limit:
                 self.server.stopping.wait(t0 + sent / rate - time.monotonic())
         if sent >= length:

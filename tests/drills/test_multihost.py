@@ -6,7 +6,8 @@ each reaches the others only over its veth (tests/netnskit.py). The library
 and scratch space are one shared directory, as a shared volume would be.
 30 throttled downloads run; every process of ``w1`` is killed mid-run; all 30
 must finish exactly once, and ``w1``'s jobs must move within the recovery
-bound. Run with ``make multihost`` (needs root); the figures are printed.
+bound. Run with ``make drills``, or alone with ``make multihost`` (needs root);
+the figures are printed.
 """
 
 from __future__ import annotations
