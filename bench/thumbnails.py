@@ -44,8 +44,9 @@ import json, os
 from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from videos.models import Video
+from videos.models import Artist, Video
 owner = get_user_model().objects.get(username="alice")
+band = Artist.objects.named(owner.pk, "Bench")
 n, thumb, clip = %d, %r, Path(%r)
 folder = settings.LIBRARY_DIR / "Bench"
 folder.mkdir(exist_ok=True)
@@ -53,7 +54,7 @@ videos = []
 for i in range(n):
     os.link(clip, folder / f"Bench - Video {i} [b{i}].mp4")
     videos.append(Video(
-        owner=owner, url=f"https://bench.invalid/{i}", title=f"Video {i}", artist="Bench",
+        owner=owner, url=f"https://bench.invalid/{i}", title=f"Video {i}", artist=band,
         status="downloaded", file=f"Bench/Bench - Video {i} [b{i}].mp4", video_codec="h264",
         width=1920, height=1080, duration=10.0, thumbnail_url=thumb,
     ))
