@@ -9,8 +9,10 @@
    still this attempt, for all running attempts together. If it was cancelled
    or taken back, the child's group gets SIGTERM, then SIGKILL after a grace.
 5. On success the kind's ``store()`` does its slow work (moving files) outside
-   any transaction; then one short transaction locks the row, runs
-   ``succeeded()`` and marks the job, so a late cancel cannot slip in between.
+   any transaction and the row keeps what it stored (``jobs.models.stored``),
+   so that a worker dying now loses nothing: the next attempt records it.
+   Then one short transaction locks the row, runs ``succeeded()`` and marks
+   the job, so a late cancel cannot slip in between.
    A failure is classified and retried or failed. The scratch directory is
    removed unless the job is queued again (the next attempt resumes from it).
 """
@@ -129,6 +131,8 @@ class Supervisor:
 
     def run(self) -> None:
         job, spec = self.job, self.spec
+        if job.stored is not None and self._record_stored():
+            return
         if not spec.child:  # quick work that needs no process of its own
             self._succeed(spec.run_inline(job))
             return
@@ -230,15 +234,38 @@ class Supervisor:
         except WorkError as e:
             self._fail(e)
             return
+        if slow and not job.keep_stored(stored):  # lost meanwhile: nobody will record it
+            spec.discard(job, stored)
+            return
+        self._record(stored)
+
+    def _record_stored(self) -> bool:
+        """The last attempt stored its work (a download filed in the library)
+        and died before recording it: record that now instead of doing the
+        work twice. When it cannot be recorded (the file was removed since),
+        undo what is left and return False: this attempt does the work again."""
+        self.job.log("info", "Recording what the last attempt stored", defer=True)
+        try:
+            self._record(self.job.stored)
+        except OSError as e:
+            self.job.log("warning", f"Could not record it ({e}); starting again", defer=True)
+            self.job.discard_stored()
+            return False
+        return True
+
+    def _record(self, stored: dict[str, Any]) -> None:
+        """Mark the job succeeded with what ``store()`` returned, in one short
+        transaction with the kind's own bookkeeping (``succeeded()``)."""
+        job, spec = self.job, self.spec
         if type(spec).succeeded is kinds.Kind.succeeded and not spec.waits_for_children:
             # Nothing to do with the database but the status change, whose
             # UPDATE is scoped to this attempt: no lock needed.
             if not job.mark_succeeded(stored):
-                spec.discard(job, stored)
+                job.discard_stored()
             return
         with transaction.atomic():
             if not job.lock_attempt():
-                transaction.on_commit(lambda: spec.discard(job, stored))
+                transaction.on_commit(job.discard_stored)
                 return
             if self.state:
                 job.save_progress(self.state)

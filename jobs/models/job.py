@@ -19,6 +19,7 @@ from jobs.models.family import ParentMixin
 from jobs.models.queryset import JobQuerySet
 from jobs.models.queues import PausedQueue
 from jobs.models.reporting import ReportingMixin
+from jobs.models.stored import StoredMixin
 from jobs.status import ACTIVE, PROGRESS_FIELDS, Status
 from mvidarr import config
 
@@ -31,7 +32,7 @@ def default_max_attempts() -> int:
     return config.get("JOB_MAX_ATTEMPTS")
 
 
-class Job(ParentMixin, ReportingMixin, models.Model):
+class Job(ParentMixin, ReportingMixin, StoredMixin, models.Model):
     """One unit of background work and its live state.
 
     The row is the source of truth; the broker only delivers the id. Every
@@ -74,6 +75,9 @@ class Job(ParentMixin, ReportingMixin, models.Model):
     error_code = models.CharField(max_length=30, blank=True)
     error_detail = models.TextField(blank=True, help_text="The raw output behind the error.")
     result = models.JSONField(null=True, blank=True)
+    stored = models.JSONField(
+        null=True, blank=True, help_text="What an attempt stored and has not recorded yet."
+    )
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=default_max_attempts)
     worker = models.CharField(max_length=100, blank=True, help_text="host:pid of the attempt")
@@ -281,7 +285,9 @@ class Job(ParentMixin, ReportingMixin, models.Model):
         return self._running().exists()
 
     def mark_succeeded(self, result: dict | None) -> bool:
-        return self._finish(Status.SUCCEEDED, result=result, percent=100.0, stage="done")
+        return self._finish(
+            Status.SUCCEEDED, result=result, percent=100.0, stage="done", stored=None
+        )
 
     def mark_failed(self, error: str, code: str = "error", detail: str = "") -> bool:
         # One transaction with the kind's own bookkeeping (a video marked
@@ -314,6 +320,8 @@ class Job(ParentMixin, ReportingMixin, models.Model):
                 setattr(self, name, value)
             level = "error" if status == Status.FAILED else "info"
             self.log(level, f"{status.capitalize()}{': ' + self.error if self.error else ''}")
+            if self.stored is not None:  # a dead attempt's work that nobody will record
+                transaction.on_commit(self.discard_stored)
         self.publish_status()
         self.settle_parent()
         return True
@@ -334,6 +342,7 @@ class Job(ParentMixin, ReportingMixin, models.Model):
             self.refresh_from_db()
             self.log("warning", "Cancelled")
             self.spec.cancelled(self)
+            transaction.on_commit(self.discard_stored)
         # A supervisor cleans up after a running attempt; this is for a job
         # that waited to retry with its partial download kept.
         shutil.rmtree(self.work_dir, ignore_errors=True)
