@@ -14,6 +14,7 @@ import dramatiq
 from dramatiq import Message
 
 from jobs import kinds
+from jobs.redisbroker import WakingRedisBroker
 
 
 def message(kind: str, job_id) -> Message:
@@ -28,11 +29,15 @@ def send(jobs: Iterable[tuple[str, object]], delay: float | None = None) -> None
     broker = dramatiq.get_broker()
     delay_ms = int(delay * 1000) if delay else None
     declared = broker.get_declared_queues()
+    queues = set()
     for kind, job_id in jobs:
         sent = message(kind, job_id)
         if sent.queue_name not in declared:  # no actor in this process declared it yet
             broker.declare_queue(sent.queue_name)
         broker.enqueue(sent, delay=delay_ms)
+        queues.add(sent.queue_name)
+    if queues and delay_ms is None and isinstance(broker, WakingRedisBroker):
+        broker.wake(queues)  # idle workers fetch now, not at their next poll
 
 
 def held_job_ids(queues: Iterable[str]) -> set[str] | None:

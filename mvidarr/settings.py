@@ -399,7 +399,7 @@ else:
             "CONFIG": {"hosts": [_redis_host], "capacity": 1000, "expiry": 30},
         }
     }
-    _broker = {"BROKER": "dramatiq.brokers.redis.RedisBroker", "OPTIONS": {"url": REDIS_URL}}
+    _broker = {"BROKER": "jobs.redisbroker.WakingRedisBroker", "OPTIONS": {"url": REDIS_URL}}
 
 DRAMATIQ_BROKER = {
     **_broker,
@@ -411,7 +411,8 @@ DRAMATIQ_BROKER = {
     ],
 }
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
-# Idle consumers poll the broker this often (ms): a queued job starts within it.
+# Idle consumers poll the broker this often (ms); in Redis mode a new message
+# also wakes them at once (jobs.redisbroker).
 DRAMATIQ_WORKER_TIMEOUT = 100
 
 # plain: one readable line per record; json: one JSON object per line (ts,
