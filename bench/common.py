@@ -65,6 +65,23 @@ def fmt(stats: dict[str, float], keys=("p50", "p95", "p99", "max")) -> str:
     return " ".join(f"{k}={stats[k]:.1f}" for k in keys) + f" ms (n={stats['n']})"
 
 
+def cell(stats: dict[str, float] | None, keys=("p50", "p95", "p99", "max")) -> str:
+    """The figures for a markdown table: ``1.0 / 2.5`` (ms), or "–" without samples."""
+    if not stats or not stats.get("n"):
+        return "–"
+    return " / ".join(f"{stats[k]:.1f}" for k in keys)
+
+
+def log_lines(errors: dict[str, int]) -> list[str]:
+    """A report's lines for ``log_errors``."""
+    return [f"  log: {n} x {line}" for line, n in errors.items()]
+
+
+def machine_busy(processes: dict[str, Any]) -> float | None:
+    """How busy all cores were over a ``ProcSampler`` run, in %."""
+    return processes.get("system", {}).get("cpu_busy_pct_of_all_cores")
+
+
 # -- the app -----------------------------------------------------------------------
 
 
@@ -94,6 +111,21 @@ def running(
             else:
                 shutil.rmtree(app.data_dir, ignore_errors=True)
         media.stop()
+
+
+def runner_of(mode: str) -> str:
+    """The process that runs the jobs: ``serve`` embedded, the worker in Redis mode."""
+    return "serve" if mode == "embedded" else "worker"
+
+
+def process_roots(app: LiveApp, media: MediaServer | None = None) -> dict[str, int]:
+    """What a ``ProcSampler`` watches: the app's processes, the media server
+    (a load generator: its cost is context) and this benchmark client."""
+    roots = {name: proc.pid for name, proc in app.procs.items()}
+    if media is not None:
+        roots["media_server"] = media._proc.pid  # noqa: SLF001
+    roots["bench_client"] = os.getpid()
+    return roots
 
 
 def unique_media_urls(media: MediaServer, path: str, n: int) -> list[str]:
@@ -297,6 +329,21 @@ def modes_of(arg: str) -> tuple[str, ...]:
 def write_json(path: str | None, data: Any) -> None:
     if path:
         Path(path).write_text(json.dumps(data, indent=2, default=str))
+
+
+def keep_run(results: list[dict[str, Any]], result: dict[str, Any], report) -> None:
+    """A run is over: note the load then, print its ``report`` and keep it."""
+    result["loadavg_after"] = machine()["loadavg"]
+    print(report(result), flush=True)
+    results.append(result)
+
+
+def end_runs(path: str | None, results: list[dict[str, Any]], table) -> list[dict[str, Any]]:
+    """Every run is over: their markdown ``table``, and to ``--json`` with the machine."""
+    print()
+    print(table(results))
+    write_json(path, {"machine": machine(), "results": results})
+    return results
 
 
 def run_modes(args: argparse.Namespace, run, report) -> list[dict[str, Any]]:

@@ -15,10 +15,10 @@ from typing import Any
 
 from websockets.sync.client import connect
 
+from bench.jobrows import TERMINAL
 from tests.apikit import web_session
 from tests.live import LiveApp
 
-TERMINAL = ("succeeded", "failed", "cancelled")
 # A progress fragment of /ws/ui/ (jobs/_progress.html): the job, its stage, its percent.
 UI_PROGRESS = re.compile(r'^<div id="progress-(?P<job>[0-9a-f-]{36})"')
 UI_STAGE = re.compile(r'<span class="stage">(?P<stage>[^<]*)</span>')
@@ -58,13 +58,24 @@ class Receiver(threading.Thread):
             if f.get("type") == "status" and f.get("status") in TERMINAL
         }
 
-    def wait_finished(self, job_ids: set[str], timeout: float) -> bool:
+    def wait_finished(self, job_ids: set[str], timeout: float, interval: float = 0.2) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if job_ids <= self.finished():
                 return True
-            time.sleep(0.2)
+            time.sleep(interval)
         return False
+
+    def of_jobs(self, job_ids: set[str]) -> list[tuple[float, dict]]:
+        """The frames of these jobs that carry their publish time ``ts``."""
+        return [(rx, f) for rx, f in self.frames if f.get("job_id") in job_ids and "ts" in f]
+
+
+def latency_ms(
+    frames: list[tuple[float, dict]], keep: Callable[[dict], bool] = lambda f: True
+) -> list[float]:
+    """Publish → receipt (ms) of the frames ``keep`` accepts."""
+    return [(rx - f["ts"]) * 1000 for rx, f in frames if keep(f)]
 
 
 @contextlib.contextmanager

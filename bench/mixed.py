@@ -22,28 +22,33 @@ processing-stage frames apart. The target is p99 <= 100 ms.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 from bench.common import (
     ProcSampler,
     cancel_all,
+    cell,
     create_videos,
     fmt,
     log_errors,
+    log_lines,
+    machine_busy,
     parse_args,
+    process_roots,
     run_modes,
+    runner_of,
     running,
     summarize,
     unique_media_urls,
 )
-from bench.frames import jobs_socket, ui_latencies, ui_socket
+from bench.frames import jobs_socket, latency_ms, ui_latencies, ui_socket
 from tests.apikit import add_profile, submit_download, unique
 
 DOWNLOAD = "media/long.mp4?rate=100000"
 REMUX = "media/heavy.mp4"
 TARGET_P99_MS = 100.0
+P50_P99 = ("p50", "p99")
 
 
 def run(mode: str, remuxes: int = 10, downloads: int = 10, cap: float = 60.0) -> dict:
@@ -52,15 +57,11 @@ def run(mode: str, remuxes: int = 10, downloads: int = 10, cap: float = 60.0) ->
     with running(mode, extra_env=env) as (app, media):
         mkv = add_profile(app, container="mkv")["name"]
         video_ids = create_videos(app, unique_media_urls(media, DOWNLOAD, downloads))
-        runner = "serve" if mode == "embedded" else "worker"
-        roots = {name: proc.pid for name, proc in app.procs.items()}
-        roots["media_server"] = media._proc.pid  # noqa: SLF001 - a load generator: its cost is context
-        roots["bench_client"] = os.getpid()
         with (
             app.client("alice") as client,
             jobs_socket(app) as frames,
             ui_socket(app) as page,
-            ProcSampler(roots, tree={runner}) as sampler,
+            ProcSampler(process_roots(app, media), tree={runner_of(mode)}) as sampler,
         ):
 
             def remux() -> str:
@@ -86,13 +87,11 @@ def run(mode: str, remuxes: int = 10, downloads: int = 10, cap: float = 60.0) ->
         cancelled = cancel_all(app)
         errors = log_errors(app)
     job_ids = download_ids | remux_ids
-    ours = [(rx, f) for rx, f in frames.frames if f.get("job_id") in job_ids and "ts" in f]
-    progress = [(rx - f["ts"]) * 1000 for rx, f in ours if f["type"] == "progress"]
-    processing = [
-        (rx - f["ts"]) * 1000
-        for rx, f in ours
-        if f["type"] == "progress" and f.get("stage") == "processing"
-    ]
+    ours = frames.of_jobs(job_ids)
+    progress = latency_ms(ours, lambda f: f["type"] == "progress")
+    processing = latency_ms(
+        ours, lambda f: f["type"] == "progress" and f.get("stage") == "processing"
+    )
     on_page, unmatched = ui_latencies(ours, page.frames)
     finished = [f for _, f in ours if f["type"] == "status" and f.get("status") == "succeeded"]
     return {
@@ -131,31 +130,28 @@ def report(result: dict[str, Any]) -> str:
         f"  /ws/ui/ (the page)    {fmt(result['page'], ('p50', 'p99', 'max'))}"
         f", {result['page_unmatched']} fragments unmatched",
         f"  p99 <= {TARGET_P99_MS:.0f} ms: {'yes' if met(result) else 'no'}",
-        f"  machine busy {procs.get('system', {}).get('cpu_busy_pct_of_all_cores')}%",
+        f"  machine busy {machine_busy(procs)}%",
     ]
     for key, p in procs.items():
         if key != "system" and (p["cpu_mean"] or p["rss_max_mb"]):
             lines.append(f"  {key:<22} CPU mean {p['cpu_mean']}% max {p['cpu_max']}%")
     lines += [f"  receiver error {e}" for e in result["receiver_errors"]]
-    lines += [f"  log: {n} x {line}" for line, n in result["log_errors"].items()]
+    lines += log_lines(result["log_errors"])
     return "\n".join(lines)
 
 
 def table(results: list[dict[str, Any]]) -> str:
     """One markdown row per run."""
-
-    def q(stats: dict) -> str:
-        return f"{stats['p50']:.1f} / {stats['p99']:.1f}" if stats.get("n") else "–"
-
     rows = [
         "| mode | /ws/jobs/ p50 / p99 (ms) | processing frames p50 / p99 | /ws/ui/ p50 / p99"
         " | p99 ≤ 100 ms | remuxes / downloads done | machine busy % |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        busy = r["processes"].get("system", {}).get("cpu_busy_pct_of_all_cores")
+        busy = machine_busy(r["processes"])
         rows.append(
-            f"| {r['mode']} | {q(r['progress'])} | {q(r['processing'])} | {q(r['page'])} |"
+            f"| {r['mode']} | {cell(r['progress'], P50_P99)} | {cell(r['processing'], P50_P99)} |"
+            f" {cell(r['page'], P50_P99)} |"
             f" {'yes' if met(r) else '**no**'} | {r['remuxes_done']} / {r['downloads_done']} |"
             f" {busy} |"
         )

@@ -18,21 +18,26 @@ latency ``receipt - ts`` (``ts`` is stamped by the publisher), p50/p99.
 
 from __future__ import annotations
 
-import os
 import time
+from collections import Counter
 from typing import Any
 
 from bench.common import (
     ProcSampler,
     cancel_all,
+    cell,
     fmt,
     log_errors,
+    log_lines,
+    machine_busy,
     parse_args,
+    process_roots,
     run_modes,
+    runner_of,
     running,
     summarize,
 )
-from bench.frames import jobs_socket
+from bench.frames import jobs_socket, latency_ms
 from tests.apikit import add_profile, submit_download, unique
 
 HEAVY = "media/heavy.mp4"
@@ -73,12 +78,9 @@ def run(mode: str, jobs: int = 1, preset: str = "veryfast", cap: float = 180.0) 
     started = time.monotonic()
     with running(mode, extra_env=env) as (app, media):
         profile = add_profile(app, video_codec="h264")["name"]
-        runner = "serve" if mode == "embedded" else "worker"
-        roots = {name: proc.pid for name, proc in app.procs.items()}
-        roots["media_server"] = media._proc.pid  # noqa: SLF001 - a load generator: its cost is context
-        roots["bench_client"] = os.getpid()
+        roots = process_roots(app, media)
         with app.client("alice") as client, jobs_socket(app) as receiver:
-            with ProcSampler(roots, tree={runner}) as sampler:
+            with ProcSampler(roots, tree={runner_of(mode)}) as sampler:
                 job_ids = {
                     submit_download(client, media.url(unique(HEAVY)), profile=profile)
                     for _ in range(jobs)
@@ -88,10 +90,8 @@ def run(mode: str, jobs: int = 1, preset: str = "veryfast", cap: float = 180.0) 
         cancel_all(app)
         errors = log_errors(app)
     per_job = stage_frames(receiver.frames, job_ids, "processing")
-    latencies = [(rx - f["ts"]) * 1000 for frames in per_job.values() for rx, f in frames]
-    statuses: dict[str, int] = {}
-    for job in final:
-        statuses[job["status"]] = statuses.get(job["status"], 0) + 1
+    latencies = [ms for frames in per_job.values() for ms in latency_ms(frames)]
+    statuses = dict(Counter(job["status"] for job in final))
     return {
         "mode": mode,
         "jobs": jobs,
@@ -108,20 +108,18 @@ def run(mode: str, jobs: int = 1, preset: str = "veryfast", cap: float = 180.0) 
 
 def report(result: dict[str, Any]) -> str:
     procs = result["processes"]
-    runner = "serve" if result["mode"] == "embedded" else "worker"
-    kids = procs.get(f"{runner}.children", {})
+    kids = procs.get(f"{runner_of(result['mode'])}.children", {})
     lines = [
         f"processing [{result['mode']}] {result['jobs']} transcode(s), preset"
         f" {result['preset']}: jobs {result['final_statuses']}",
         f"  processing frames  {fmt(result['latency'], ('p50', 'p99', 'max'))}",
         f"  frames/s {result['frames_per_s']} per job, largest gap {result['max_gap_ms']} ms,"
         f" stage {result['stage_s']} s",
-        f"  job processes CPU mean {kids.get('cpu_mean')}%,"
-        f" machine busy {procs.get('system', {}).get('cpu_busy_pct_of_all_cores')}%",
+        f"  job processes CPU mean {kids.get('cpu_mean')}%, machine busy {machine_busy(procs)}%",
     ]
     if result["receiver_error"]:
         lines.append(f"  receiver error {result['receiver_error']}")
-    lines += [f"  log: {n} x {line}" for line, n in result["log_errors"].items()]
+    lines += log_lines(result["log_errors"])
     return "\n".join(lines)
 
 
@@ -132,8 +130,7 @@ def table(results: list[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in results:
-        lat = r["latency"]
-        figures = f"{lat['p50']:.1f} / {lat['p99']:.1f} / {lat['max']:.1f}" if lat.get("n") else "–"
+        figures = cell(r["latency"], ("p50", "p99", "max"))
         rows.append(
             f"| {r['mode']} | {r['preset']} | {r['frames_per_s']} | {r['max_gap_ms']} |"
             f" {figures} | {r['stage_s']} |"

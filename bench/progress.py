@@ -19,12 +19,9 @@ separately. The run ends when every job has finished, or after ``--cap``
 
 from __future__ import annotations
 
-import json
-import os
 import time
+from collections import Counter
 from typing import Any
-
-from websockets.sync.client import connect
 
 from bench.common import (
     ProcSampler,
@@ -32,13 +29,16 @@ from bench.common import (
     create_videos,
     fmt,
     log_errors,
+    log_lines,
     parse_args,
+    process_roots,
     run_modes,
+    runner_of,
     running,
     summarize,
     unique_media_urls,
 )
-from bench.frames import TERMINAL, Receiver
+from bench.frames import jobs_socket, latency_ms
 
 MEDIA_PATH = "media/long.mp4?rate=100000"
 
@@ -48,20 +48,12 @@ def run(mode: str, jobs: int = 20, cap: float = 30.0) -> dict[str, Any]:
     started = time.monotonic()
     with running(mode, extra_env=env) as (app, media):
         ids = create_videos(app, unique_media_urls(media, MEDIA_PATH, jobs))
-        roots = {name: proc.pid for name, proc in app.procs.items()}
-        runner = "serve" if mode == "embedded" else "worker"
-        roots["media_server"] = media._proc.pid  # noqa: SLF001 - a load generator: its cost is context
-        roots["bench_client"] = os.getpid()
-        with (
-            app.client("alice") as client,
-            connect(f"{app.ws_url}/ws/jobs/", additional_headers=app.ws_headers("alice")) as ws,
-        ):
-            ws.send(json.dumps({"type": "subscribe", "all": True}))
-            snapshot = json.loads(ws.recv(10))
-            assert snapshot["type"] == "snapshot", snapshot
-            receiver = Receiver(ws)
-            receiver.start()
-            with ProcSampler(roots, tree={runner}) as sampler:
+        roots = process_roots(app, media)
+        with app.client("alice") as client:
+            with (
+                jobs_socket(app) as receiver,
+                ProcSampler(roots, tree={runner_of(mode)}) as sampler,
+            ):
                 t0 = time.time()
                 job_ids = set()
                 for video_id in ids:
@@ -69,27 +61,15 @@ def run(mode: str, jobs: int = 20, cap: float = 30.0) -> dict[str, Any]:
                     r.raise_for_status()
                     job_ids.add(r.json()["job_id"])
                 submitted = time.time() - t0
-                deadline = time.monotonic() + cap
-                while time.monotonic() < deadline:
-                    done = {
-                        f["job_id"]
-                        for _, f in list(receiver.frames)
-                        if f.get("type") == "status" and f.get("status") in TERMINAL
-                    }
-                    if job_ids <= done:
-                        break
-                    time.sleep(0.2)
+                receiver.wait_finished(job_ids, cap)
                 elapsed = time.time() - t0
-            time.sleep(0.3)  # frames already in flight
-            receiver.stop.set()
-            receiver.join(2)
             final = [client.get(f"/api/jobs/{j}").json() for j in job_ids]
         cancelled = cancel_all(app)
         errors = log_errors(app)
 
-    ours = [(rx, f) for rx, f in receiver.frames if f.get("job_id") in job_ids and "ts" in f]
-    progress = [(rx - f["ts"]) * 1000 for rx, f in ours if f["type"] == "progress"]
-    status = [(rx - f["ts"]) * 1000 for rx, f in ours if f["type"] == "status"]
+    ours = receiver.of_jobs(job_ids)
+    progress = latency_ms(ours, lambda f: f["type"] == "progress")
+    status = latency_ms(ours, lambda f: f["type"] == "status")
     window = (ours[-1][0] - ours[0][0]) if len(ours) > 1 else 0.0
     # Per job: from its "running" frame to its first progress frame with bytes
     # (the child's start-up: fork, yt-dlp's extractor matching, the request).
@@ -105,11 +85,9 @@ def run(mode: str, jobs: int = 20, cap: float = 30.0) -> dict[str, Any]:
     # Start-up phase: until every job has its first byte (submits, forks,
     # yt-dlp start-up); steady phase: the downloads just stream.
     steady_from = max(first_byte.values()) if len(first_byte) == len(job_ids) else float("inf")
-    startup_phase = [(rx - f["ts"]) * 1000 for rx, f in ours if f["ts"] < steady_from]
-    steady_phase = [(rx - f["ts"]) * 1000 for rx, f in ours if f["ts"] >= steady_from]
-    statuses: dict[str, int] = {}
-    for job in final:
-        statuses[job["status"]] = statuses.get(job["status"], 0) + 1
+    startup_phase = latency_ms(ours, lambda f: f["ts"] < steady_from)
+    steady_phase = latency_ms(ours, lambda f: f["ts"] >= steady_from)
+    statuses = dict(Counter(job["status"] for job in final))
     return {
         "mode": mode,
         "jobs": jobs,
@@ -156,7 +134,7 @@ def report(result: dict[str, Any]) -> str:
     )
     lines.append(f"  frames, start-up phase  {fmt(result['startup_phase'])}")
     lines.append(f"  frames, steady phase    {fmt(result['steady_phase'])}")
-    lines += [f"  log: {n} x {line}" for line, n in result["log_errors"].items()]
+    lines += log_lines(result["log_errors"])
     for key, p in result["processes"].items():
         if key == "system":
             lines.append(

@@ -24,7 +24,7 @@ import time
 from typing import Any
 
 from bench import mixed, processing, progress, submit, throughput, thumbnails
-from bench.common import machine, modes_of, parse_args, write_json
+from bench.common import cell, machine, modes_of, parse_args, runner_of, write_json
 
 TARGETS = {"submit_p99": 30.0, "progress_p99": 25.0, "queued_to_running": 150.0}
 
@@ -38,12 +38,6 @@ def _ok(value: float | None, limit: float) -> str:
 def _failures(codes: dict) -> str:
     bad = {c: n for c, n in codes.items() if str(c) != "202"}
     return "".join(f" ({n}× {c})" for c, n in bad.items())
-
-
-def _q(stats: dict | None, keys=("p50", "p95", "p99", "max")) -> str:
-    if not stats or not stats.get("n"):
-        return "–"
-    return " / ".join(f"{stats[k]:.1f}" for k in keys)
 
 
 def _md(head: list[str], rows: list[list[str]]) -> str:
@@ -78,33 +72,33 @@ def table(runs: list[dict[str, Any]]) -> str:
                 [
                     mode,
                     run,
-                    _q(s["burst"]["latency"]),
+                    cell(s["burst"]["latency"]),
                     f"{s['burst']['throughput_rps']}" + _failures(s["burst"]["status_codes"]),
-                    _q(s.get("paced", {}).get("latency"), ("p50", "p99")),
-                    _q(low["submit"], ("p50", "p99")),
-                    _q(q, ("p50", "p95", "p99", "max")),
-                    _q(low["created_to_enqueued"], ("p50", "p99")),
-                    _q(low["enqueued_to_started"], ("p50", "p99")),
+                    cell(s.get("paced", {}).get("latency"), ("p50", "p99")),
+                    cell(low["submit"], ("p50", "p99")),
+                    cell(q, ("p50", "p95", "p99", "max")),
+                    cell(low["created_to_enqueued"], ("p50", "p99")),
+                    cell(low["enqueued_to_started"], ("p50", "p99")),
                     f"{s['burst']['processes'].get('serve.main', {}).get('cpu_mean', '–')}",
                     str(s["burst"]["pg_connections"].get("app_db_max", "–")),
                 ]
             )
         if p:
             procs = p["processes"]
-            runner = "serve" if mode == "embedded" else "worker"
+            runner = runner_of(mode)
             server, worker = procs.get("serve.main", {}), procs.get("worker.main", {})
             kids = procs.get(f"{runner}.children", {})
             progresses.append(
                 [
                     mode,
                     run,
-                    _q(p["all"]),
-                    _q(p["progress"], ("p50", "p99")),
-                    _q(p["status"], ("p50", "p99")),
-                    _q(p.get("steady_phase"), ("p50", "p99")),
-                    _q(p.get("startup_phase"), ("p50", "p99")),
+                    cell(p["all"]),
+                    cell(p["progress"], ("p50", "p99")),
+                    cell(p["status"], ("p50", "p99")),
+                    cell(p.get("steady_phase"), ("p50", "p99")),
+                    cell(p.get("startup_phase"), ("p50", "p99")),
                     f"{p['frames_per_s']}",
-                    _q(p.get("running_to_first_byte"), ("p50", "max")),
+                    cell(p.get("running_to_first_byte"), ("p50", "max")),
                     f"{server.get('cpu_mean', '–')} / {server.get('rss_max_mb', '–')}",
                     f"{worker.get('cpu_mean', '–')} / {worker.get('rss_max_mb', '–')}"
                     if worker

@@ -56,6 +56,21 @@ def _system_ticks() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def server_pids() -> dict[str, int]:
+    """The postmaster and redis-server (their CPU is context: they are shared)."""
+    found: dict[str, int] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or (raw := read(f"/proc/{name}/stat")) is None:
+            continue
+        comm = raw[raw.find("(") + 1 : raw.rfind(")")]
+        ppid = int(raw[raw.rfind(")") + 2 :].split()[1])
+        if comm == "postgres" and ppid == 1:
+            found["postgres"] = int(name)
+        elif comm.startswith("redis-server"):
+            found["redis"] = int(name)
+    return found
+
+
 class ProcSampler:
     """Samples CPU% and RSS of named processes (and, for ``tree`` roots, all
     their descendants, e.g. the forkserver and the yt-dlp children) every

@@ -31,6 +31,7 @@ from bench.common import (
     create_videos,
     fmt,
     log_errors,
+    log_lines,
     machine,
     parse_args,
     run_modes,
@@ -38,7 +39,7 @@ from bench.common import (
     summarize,
     unique_media_urls,
 )
-from bench.frames import jobs_socket
+from bench.frames import jobs_socket, latency_ms
 
 DOWNLOAD = "media/long.mp4?rate=40000"
 MAKE_DUE = """
@@ -60,11 +61,10 @@ def _downloads(app, media, client, frames, n: int, cap: float) -> dict[str, Any]
     ids = create_videos(app, unique_media_urls(media, DOWNLOAD, n))
     t0 = time.monotonic()
     jobs = {client.post(f"/api/videos/{v}/download").json()["job_id"] for v in ids}
-    while not jobs <= frames.finished() and time.monotonic() < t0 + cap:
-        time.sleep(0.1)
+    frames.wait_finished(jobs, cap, interval=0.1)
     done_s = time.monotonic() - t0
-    ours = [(rx, f) for rx, f in frames.frames if f.get("job_id") in jobs and "ts" in f]
-    latency = [(rx - f["ts"]) * 1000 for rx, f in ours if f["type"] == "progress"]
+    ours = frames.of_jobs(jobs)
+    latency = latency_ms(ours, lambda f: f["type"] == "progress")
     done = sum(1 for _, f in ours if f["type"] == "status" and f.get("status") == "succeeded")
     return {"progress": summarize(latency), "done_s": round(done_s, 1), "done": done}
 
@@ -134,7 +134,7 @@ def report(result: dict[str, Any]) -> str:
         f"  machine {result['machine']['nproc']} cores {result['machine']['cpu_model']},"
         f" load {' '.join(result['machine']['loadavg'])}",
     ]
-    lines += [f"  log: {n} x {line}" for line, n in result["log_errors"].items()]
+    lines += log_lines(result["log_errors"])
     return "\n".join(lines)
 
 

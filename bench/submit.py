@@ -36,6 +36,7 @@ from bench.common import (
     create_videos,
     fmt,
     log_errors,
+    log_lines,
     modes_of,
     parse_args,
     parse_ts,
@@ -239,7 +240,7 @@ def report(result: dict[str, Any]) -> str:
                 if b["pg_connections"]
                 else []
             ),
-            *[f"  log: {n} x {line}" for line, n in result["log_errors"].items()],
+            *log_lines(result["log_errors"]),
             f"  ({result['seconds']} s)",
         ]
     )

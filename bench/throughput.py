@@ -37,10 +37,7 @@ workers: the drain rate of the job system with nothing else creating jobs
 
 from __future__ import annotations
 
-import datetime
 import json
-import os
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -49,22 +46,23 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-import psycopg
 
 from bench.common import (
     REPO,
     ProcSampler,
+    end_runs,
+    keep_run,
     log_errors,
     machine,
     modes_of,
     parse_args,
+    process_roots,
     running,
     summarize,
-    write_json,
 )
+from bench.jobrows import JobRows
+from bench.sampling import server_pids
 from bench.throughput_report import report, summarize_rows, table
-
-TERMINAL = ("succeeded", "failed", "cancelled")
 
 DIRECT = """
 import json, time
@@ -77,83 +75,6 @@ for _ in range(n):
     Job.submit("ping", owner, label="Ping")
 print(json.dumps({"n": n, "seconds": time.perf_counter() - t0}))
 """
-
-
-# -- the job rows, read without Django ---------------------------------------------
-
-
-class JobRows:
-    """The rows of one kind of job, through a plain connection to the app's
-    database (SQLite in embedded mode, PostgreSQL in Redis mode)."""
-
-    def __init__(self, app, kind: str = "ping") -> None:
-        self.kind = kind
-        if getattr(app, "_pg_db", None):
-            self.conn = psycopg.connect(app.env["DATABASE_URL"], autocommit=True)
-            self.ph = "%s"
-        else:
-            path = app.data_dir / "mvidarr.sqlite3"
-            self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-            self.ph = "?"
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def _all(self, sql: str, args: tuple = ()) -> list[tuple]:
-        cur = self.conn.cursor()
-        cur.execute(sql.replace("%s", self.ph), args)
-        rows = cur.fetchall()
-        cur.close()
-        return rows
-
-    def finished(self) -> int:
-        return self._all(
-            "SELECT count(*) FROM jobs_job WHERE kind = %s AND status IN (%s, %s, %s)",
-            (self.kind, *TERMINAL),
-        )[0][0]
-
-    def rows(self) -> list[tuple[str, float, float | None, float | None]]:
-        """(status, created, started, finished) as epoch seconds."""
-        return [
-            (status, _epoch(c), _epoch(s), _epoch(f))
-            for status, c, s, f in self._all(
-                "SELECT status, created_at, started_at, finished_at FROM jobs_job WHERE kind = %s",
-                (self.kind,),
-            )
-        ]
-
-
-def _epoch(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite: naive UTC text
-        value = datetime.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
-    return value.timestamp()
-
-
-# -- PostgreSQL and Redis, for their CPU --------------------------------------------
-
-
-def _server_pids() -> dict[str, int]:
-    """The postmaster and redis-server (their CPU is context: they are shared)."""
-    found: dict[str, int] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                raw = f.read()
-        except OSError:
-            continue
-        comm = raw[raw.find("(") + 1 : raw.rfind(")")]
-        ppid = int(raw[raw.rfind(")") + 2 :].split()[1])
-        if comm == "postgres" and ppid == 1:
-            found["postgres"] = int(name)
-        elif comm.startswith("redis-server"):
-            found["redis"] = int(name)
-    return found
 
 
 # -- submitting ---------------------------------------------------------------------------
@@ -278,9 +199,8 @@ def run(
             app.start_process(name, "worker")
         if mode == "redis":
             _wait_workers(app, ["worker", *names] if not backlog else names)
-        roots = {name: proc.pid for name, proc in app.procs.items()}
-        roots["bench_client"] = os.getpid()
-        servers = _server_pids()
+        roots = process_roots(app)
+        servers = server_pids()
         roots.update(servers)
         db = JobRows(app)
         spy = None
@@ -394,13 +314,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                     backlog=args.backlog,
                     profile=args.profile,
                 )
-                result["loadavg_after"] = machine()["loadavg"]
-                print(report(result), flush=True)
-                results.append(result)
-    print()
-    print(table(results))
-    write_json(args.json, {"machine": machine(), "results": results})
-    return results
+                keep_run(results, result, report)
+    return end_runs(args.json, results, table)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.common import summarize
+from bench.common import log_lines, machine_busy, summarize
 
 
 def summarize_rows(rows: list[tuple], result: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def cpu_summary(result: dict[str, Any]) -> str:
 
 def report(result: dict[str, Any]) -> str:
     sub = result["submit"]
-    busy = result["processes"].get("system", {}).get("cpu_busy_pct_of_all_cores")
+    busy = machine_busy(result["processes"])
     lines = [
         f"throughput [{result['mode']}] via {result['via']}"
         + (" (backlog first)" if result.get("backlog") else "")
@@ -95,7 +95,7 @@ def report(result: dict[str, Any]) -> str:
         f"/{result['created_to_finished'].get('p99')} ms",
         f"  CPU % mean: {cpu_summary(result)}; machine {busy}% busy",
     ]
-    lines += [f"  log: {n} x {line}" for line, n in result["log_errors"].items()]
+    lines += log_lines(result["log_errors"])
     return "\n".join(lines)
 
 
@@ -109,7 +109,7 @@ def table(results: list[dict[str, Any]]) -> str:
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
     for r in results:
         a, b = r["created_to_started"], r["created_to_finished"]
-        busy = r["processes"].get("system", {}).get("cpu_busy_pct_of_all_cores")
+        busy = machine_busy(r["processes"])
         via = r["via"] + (" backlog" if r.get("backlog") else "")
         lines.append(
             f"| {r['mode']} | {via} | {r['workers']} × {r['threads']} |"

@@ -30,9 +30,18 @@ import subprocess
 import time
 from typing import Any
 
-from bench.common import ProcSampler, log_errors, machine, parse_args, running, write_json
+from bench.common import (
+    ProcSampler,
+    end_runs,
+    keep_run,
+    log_errors,
+    machine,
+    machine_busy,
+    parse_args,
+    running,
+)
+from bench.jobrows import JobRows
 from bench.sampling import CLK_TCK, read
-from bench.throughput import JobRows
 from bench.throughput_report import summarize_rows
 from tests.apikit import web_session
 
@@ -170,7 +179,7 @@ def report(r: dict[str, Any]) -> str:
         f"job p50 {r['started_to_finished'].get('p50', '–')} ms; CPU ms per video "
         f"{r['cpu_ms_per_video']}; CPU % serve "
         f"{serve.get('cpu_mean')} / children {kids.get('cpu_mean')} / machine busy "
-        f"{p.get('system', {}).get('cpu_busy_pct_of_all_cores')} % of all cores; RSS MB serve "
+        f"{machine_busy(p)} % of all cores; RSS MB serve "
         f"{serve.get('rss_max_mb')} + children {kids.get('rss_max_mb')} (PSS "
         f"{kids.get('pss_max_mb')}, ≤{kids.get('count_max')} processes) = {peak:.0f} peak; "
         f"submit {r['submit_s']} s; -thumb.jpg {r['thumbs_beside_videos']}; "
@@ -201,7 +210,7 @@ def table(results: list[dict[str, Any]]) -> str:
             str(r["steady_jobs_per_s"]),
             f"{job.get('p50', '–')} / {job.get('p99', '–')}",
             f"{r['cpu_ms_per_video']['serve']} / {r['cpu_ms_per_video']['image work']}",
-            str(p.get("system", {}).get("cpu_busy_pct_of_all_cores")),
+            str(machine_busy(p)),
             f"{serve.get('rss_max_mb')} + {kids.get('rss_max_mb')} ({kids.get('pss_max_mb')})",
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -225,13 +234,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     for source in sources:
         for concurrency in (int(c) for c in args.concurrency.split(",")):
             result = run(args.jobs, concurrency, source, args.timeout)
-            result["loadavg_after"] = machine()["loadavg"]
-            print(report(result), flush=True)
-            results.append(result)
-    print()
-    print(table(results))
-    write_json(args.json, {"machine": machine(), "results": results})
-    return results
+            keep_run(results, result, report)
+    return end_runs(args.json, results, table)
 
 
 if __name__ == "__main__":

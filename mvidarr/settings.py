@@ -1,4 +1,5 @@
-"""MVidarr settings: one module, configured only through the environment.
+"""MVidarr settings: one module, configured only through the environment
+(the channel layer, broker and logging take their shape in ``backends``).
 
 With no environment at all, MVidarr runs in *embedded* mode: SQLite in the data
 dir, Dramatiq's StubBroker with worker threads in the web process, and an
@@ -16,6 +17,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from mvidarr import backends
 from videos.layout import DEFAULT_TEMPLATE, check_template
 from videos.netguard import parse_networks
 
@@ -373,79 +375,13 @@ STATIC_ROOT = DATA_DIR / "static"
 # Request bodies are small JSON documents; anything larger is refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
-if EMBEDDED:
-    # A socket's queue must hold a burst of many jobs' events: a full one drops them.
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
-    }
-    _broker = {"BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}}
-else:
-    from redis.asyncio.retry import Retry
-    from redis.backoff import ExponentialBackoff
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    # Retrying on a dropped connection lets open sockets ride out a Redis
-    # restart instead of closing with an error.
-    _redis_host = {
-        "address": REDIS_URL,
-        "retry": Retry(ExponentialBackoff(cap=2, base=0.05), 8),
-        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
-        "health_check_interval": 15,
-    }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [_redis_host], "capacity": 1000, "expiry": 30},
-        }
-    }
-    _broker = {"BROKER": "jobs.redisbroker.WakingRedisBroker", "OPTIONS": {"url": REDIS_URL}}
-
-DRAMATIQ_BROKER = {
-    **_broker,
-    "MIDDLEWARE": [
-        "dramatiq.middleware.TimeLimit",
-        "dramatiq.middleware.ShutdownNotifications",
-        "dramatiq.middleware.Retries",
-        "django_dramatiq.middleware.DbConnectionsMiddleware",
-    ],
-}
+CHANNEL_LAYERS = backends.channel_layers(REDIS_URL)
+DRAMATIQ_BROKER = backends.dramatiq_broker(REDIS_URL)
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 # Idle consumers poll the broker this often (ms); in Redis mode a new message
 # also wakes them at once (jobs.redisbroker).
 DRAMATIQ_WORKER_TIMEOUT = 100
 
-# plain: one readable line per record; json: one JSON object per line (ts,
-# level, logger, message, and job_id on every line about a job).
+# plain: one readable line per record; json: one JSON object per line.
 LOG_FORMAT = envchoice("LOG_FORMAT", "plain", ("plain", "json"))
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"job_id": {"()": "jobs.logcontext.JobIdFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "{levelname}{name}{message}",
-            "style": "{",
-            "timestamp": "ts",
-            "rename_fields": {"levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["job_id"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO").upper()},
-    "loggers": {
-        "django.channels.server": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-        # Its start-up line would open every command's output.
-        "axes": {"level": "WARNING"},
-        # Apprise's debug lines carry notification URLs, and so their secrets.
-        "apprise": {"level": "WARNING"},
-    },
-}
+LOGGING = backends.logging_config(LOG_FORMAT, envstr("LOG_LEVEL", "INFO").upper())

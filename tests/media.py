@@ -100,9 +100,15 @@ class MediaServer:
             return {int(code): n for code, n in json.load(resp)["statuses"].items()}
 
     def completed(self, key: str) -> int:
-        """How many bodies of ``key=<key>`` went out up to the file's last byte."""
-        with _OPENER.open(self.url(f"stats?key={quote(key)}"), timeout=10) as resp:
-            return int(json.load(resp)["completed"])
+        """How many bodies of ``key=<key>`` went out up to the file's last byte
+        (a whole file, or the rest of one from a Range), from the request log."""
+        return sum(
+            1
+            for line in self.requests(key)
+            if line["method"] == "GET"
+            and line["size"] is not None
+            and line["start"] + line["sent"] == line["size"]
+        )
 
     def total(self) -> int:
         """How many requests of any kind (but /stats) the server has answered."""
@@ -110,7 +116,8 @@ class MediaServer:
             return int(json.load(resp)["total"])
 
     def requests(self, key: str) -> list[dict]:
-        """The request log of ``key=<key>``: ``[{"method", "range", "status", "sent"}]``."""
+        """The request log of ``key=<key>``: ``[{"method", "range", "status", "sent",
+        "start", "size"}]`` (see ``tests.mediaserver``)."""
         with _OPENER.open(self.url(f"stats?key={quote(key)}"), timeout=10) as resp:
             return json.load(resp)["log"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yt_dlp
 
-from videos.ytdlp import format_options
+from videos.ytdlp_options import format_options
 
 
 def fmt(format_id: str, height: int | None, ext: str, vcodec: str, acodec: str) -> dict:

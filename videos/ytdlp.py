@@ -23,14 +23,9 @@ from yt_dlp.utils import ContentTooShortError, DownloadError, UnsupportedError
 
 from jobs.child import Reporter, WorkError
 from videos import media, netguard
+from videos.ytdlp_options import NO_ENTRIES, base_options, download_options
 
-# yt-dlp grows its read buffer with the speed and then calls the progress hook
-# only about once a second; a fixed small buffer gives smooth progress.
-BUFFER_SIZE = 16 * 1024
 TAIL_LINES = 15
-# A URL that turns out to be a playlist is reported as such, without reading
-# (or downloading) a single entry of it: playlist item 0 does not exist.
-NO_ENTRIES = {"playlist_items": "0"}
 UNSUPPORTED = "Unsupported URL: MVidarr finds no video it can download at this address"
 DISK_FULL = "The disk is full: no space left to save the download"
 INFO_KEYS = (
@@ -102,69 +97,6 @@ def _fact(value: Any) -> float | str | None:
 
 def _clean(msg: str) -> str:
     return re.sub(r"^(ERROR|WARNING):\s*", "", msg).strip()
-
-
-def _options(logger: _Logger, **extra: Any) -> dict[str, Any]:
-    return {
-        "quiet": True,
-        "no_warnings": False,
-        "noprogress": True,
-        "no_color": True,
-        "noplaylist": True,
-        "cachedir": False,
-        "socket_timeout": 20,
-        "retries": 2,
-        "fragment_retries": 3,
-        "extractor_retries": 0,  # failed attempts are retried by the job, with backoff
-        # yt-dlp fetches everything itself, through Python sockets the network
-        # guard sees; ffmpeg or rtmpdump fetching a stream would not be seen.
-        "external_downloader": {"default": "native"},
-        "hls_prefer_native": True,
-        "logger": logger,
-        **extra,
-    }
-
-
-def format_options(profile: dict[str, Any] | None) -> dict[str, Any]:
-    """yt-dlp's format selection for a profile (see ``Profile.settings``).
-
-    1. ``max_height``: the best format no taller than that (a filter), and
-       ``res:H`` sorting, so that among an HLS or DASH source's variants the
-       720p one is fetched, not the 1080p one. A source with nothing small
-       enough falls back to its closest (``res:H`` sorts the smallest larger
-       one first); scaling it down is left to processing.
-    2. ``video_codec`` h264: H.264 formats sort first (transcoding is processing's).
-    3. ``container``: mp4/webm formats sort first for those containers,
-       merges use the container, and mp4/mkv files are remuxed into it (a
-       stream copy). WebM holds only VP8/VP9/AV1 with Opus/Vorbis, so a source
-       without those is merged as mkv rather than failing, and not remuxed.
-    """
-    profile = profile or {}
-    if profile.get("audio_only"):
-        return {"format": "bestaudio/best"}
-    height = profile.get("max_height")
-    container = profile.get("container") or "any"
-    sort = []
-    if height:
-        sort.append(f"res:{int(height)}")
-        fit = f"[height<=?{int(height)}]"
-        selector = f"bv*{fit}+ba/b{fit}/bv*+ba/b"
-    else:
-        selector = "bv*+ba/b"
-    if profile.get("video_codec") == "h264":
-        sort.append("vcodec:h264")
-    if container == "mp4":
-        sort.append("ext:mp4:m4a")
-    elif container == "webm":
-        sort.append("ext:webm:webm")
-    options: dict[str, Any] = {"format": selector}
-    if sort:
-        options["format_sort"] = sort
-    if container in ("mp4", "mkv"):  # merged straight into it; the rest is processing's
-        options["merge_output_format"] = container
-    elif container == "webm":
-        options["merge_output_format"] = "webm/mkv"
-    return options
 
 
 def trim_info(info: dict[str, Any]) -> dict[str, Any]:
@@ -292,7 +224,7 @@ def _youtube_dl(logger: _Logger, **options: Any) -> Iterator[yt_dlp.YoutubeDL]:
     """A YoutubeDL that is always closed, whose failures come out classified
     with yt-dlp's last lines of output in the job's log."""
     try:
-        with yt_dlp.YoutubeDL(_options(logger, **options)) as ydl:
+        with yt_dlp.YoutubeDL(base_options(logger, **options)) as ydl:
             yield ydl
     except DownloadError as e:
         logger.flush_tail()
@@ -330,47 +262,7 @@ def extract_info(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
 def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     """Download one video into ``params["work_dir"]``; the supervisor moves it
     into the library once the job is known to have succeeded."""
-    work_dir = Path(params["work_dir"])
-
-    def on_progress(d: dict[str, Any]) -> None:
-        if d["status"] != "downloading":
-            return
-        done = d.get("downloaded_bytes")
-        total = d.get("total_bytes") or d.get("total_bytes_estimate")
-        if total and done is not None:
-            percent = min(100.0, done * 100.0 / total)
-        elif d.get("fragment_count"):
-            percent = min(100.0, (d.get("fragment_index") or 0) * 100.0 / d["fragment_count"])
-        else:
-            percent = None
-        reporter.progress(
-            stage="downloading",
-            percent=round(percent, 2) if percent is not None else None,
-            downloaded_bytes=done,
-            total_bytes=int(total) if total else None,
-            speed=round(d["speed"], 1) if d.get("speed") else None,
-            eta=int(d["eta"]) if d.get("eta") is not None else None,
-        )
-
-    def on_postprocess(d: dict[str, Any]) -> None:
-        if d["status"] == "started":  # yt-dlp's own steps (merging…) tell no percent
-            reporter.progress(stage="processing", percent=None, speed=None, eta=None, force=True)
-            reporter.log("info", f"Post-processing: {d.get('postprocessor', '?')}")
-
-    options = {
-        **format_options(params.get("profile")),
-        "paths": {"home": str(work_dir), "temp": str(work_dir)},
-        "outtmpl": {"default": "%(id).60B.%(ext)s"},
-        "restrictfilenames": True,
-        "buffersize": BUFFER_SIZE,
-        "noresizebuffer": True,
-        "continuedl": True,
-        "progress_hooks": [on_progress],
-        "postprocessor_hooks": [on_postprocess],
-        "ffmpeg_location": params.get("ffmpeg") or None,
-        "max_filesize": params.get("max_filesize"),
-        **NO_ENTRIES,
-    }
+    options = download_options(params, reporter)
     reporter.progress(stage="starting", force=True)
     logger = _Logger(reporter)
     with _guarded(params), _youtube_dl(logger, **options) as ydl:

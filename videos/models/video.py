@@ -1,8 +1,8 @@
-"""The video: one URL in one owner's library, and its file there."""
+"""The video: one URL in one owner's library, and its file there (named,
+placed and found by ``videos.models.filing``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,22 +14,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs.models import Job
-from mvidarr import config
 from mvidarr.roles import library_of
-from videos import layout, media, nfo, titles
+from videos import titles
 from videos.models.artist import Artist
+from videos.models.filing import TECHNICAL, LibraryFiling
 from videos.models.library import remove_files, remove_thumbnails
 from videos.models.profile import Profile
 from videos.models.status import VideoStatus
-from videos.models.text import clean_text, safe_name
+from videos.models.text import clean_text
 from videos.validation import check_url
 
-# The technical metadata a downloaded file gets from ffprobe, beside duration.
-TECHNICAL = ("width", "height", "video_codec", "audio_codec", "container")
 # What people may set for the NFO, beside artist and title.
 NFO_FIELDS = ("year", "album", "genre", "director")
 DOWNLOAD_KIND = "download_video"
-MAX_NAME_TRIES = 20
 
 
 class VideoQuerySet(models.QuerySet):
@@ -82,7 +79,7 @@ class VideoQuerySet(models.QuerySet):
         return video, created
 
 
-class Video(models.Model):
+class Video(LibraryFiling, models.Model):
     Status = VideoStatus
 
     owner = models.ForeignKey(
@@ -317,60 +314,6 @@ class Video(models.Model):
         label, subject = self.label, self.subject
         transaction.on_commit(lambda: Job.objects.relabel(subject, label))
 
-    def library_candidates(self, ext: str) -> Iterator[Path]:
-        """Names for the file under the library, by ``MVIDARR_LIBRARY_TEMPLATE``
-        (``videos.layout``); never user-chosen.
-
-        The ``{id}`` is the source's; when another video already owns that
-        name (two sources may reuse an id) -- with any extension, since the
-        NFO beside it is named after it -- our own id is added, then a
-        counter (after the name when the template has no ``{id}``).
-        """
-        template = config.get("LIBRARY_TEMPLATE")
-        tag = safe_name(self.source_id, str(self.pk), limit=40)
-        values = {
-            "artist": safe_name(self.artist_name, "Unknown Artist"),
-            "title": safe_name(self.title, f"Video {self.pk}"),
-            "year": str(self.year or "Unknown Year"),
-            "album": safe_name(self.album, "Unknown Album"),
-            "genre": safe_name(self.genre, "Unknown Genre"),
-            "ext": safe_name(ext, "mp4", limit=8).lower(),
-        }
-        for n in range(MAX_NAME_TRIES):
-            mark = "" if n == 0 else f"-{self.pk}" if n == 1 else f"-{self.pk}-{n}"
-            if "{id}" in template:
-                name = layout.render(template, {**values, "id": tag + mark})
-            else:
-                name = layout.render(template, {**values, "id": ""})
-                if mark:
-                    name = name.with_stem(f"{name.stem} [{mark[1:]}]")
-            path = (settings.LIBRARY_DIR / name).resolve()
-            if not path.is_relative_to(settings.LIBRARY_DIR):
-                raise ValueError(f"Refusing a path outside the library: {path}")
-            stem = str(path.relative_to(settings.LIBRARY_DIR).with_suffix(""))
-            if not Video.objects.filter(file__startswith=f"{stem}.").exclude(pk=self.pk).exists():
-                yield path
-
-    def library_path(self, ext: str) -> Path:
-        """The name this video's file would get now (free in the database and on disk)."""
-        for path in self.library_candidates(ext):
-            if not path.exists() and not path.with_suffix(".nfo").exists():
-                return path
-        raise ValueError("No free file name in the library")
-
-    def file_into_library(self, source: Path, ext: str) -> Path:
-        """Move a finished download into the library under a free name, never
-        replacing a file; its NFO name is reserved with it."""
-        return media.place_exclusively(source, self.library_candidates(ext))
-
-    def write_nfo(self, path: Path) -> None:
-        """The NFO beside the file, from what the library knows of the video now."""
-        info = {"album": self.album, "release_year": self.year, "genre": self.genre}
-        info |= {"director": self.director, "thumbnail": self.thumbnail_url}
-        info["description"] = (self.metadata or {}).get("description")
-        found = {"duration": self.duration, **{f: getattr(self, f) for f in TECHNICAL}}
-        nfo.write_nfo(path, title=self.title, artist=self.artist_name, media=found, info=info)
-
     def mark_downloaded(self, path: Path, size: int, media: dict[str, Any]) -> None:
         """The file is in the library; ``media`` is what ffprobe found (``media.technical``)."""
         self.file = str(path.relative_to(settings.LIBRARY_DIR))
@@ -382,16 +325,6 @@ class Video(models.Model):
         self.error = ""
         fields = ["file", "file_size", "duration", *TECHNICAL, "status", "error", "updated_at"]
         self.save(update_fields=fields)
-
-    def library_file(self) -> Path | None:
-        """The video's file, only if it is a file inside the library (a ``file``
-        value such as ``../../etc/passwd`` or a symlink out of it gives ``None``)."""
-        if not self.file:
-            return None
-        path = (settings.LIBRARY_DIR / self.file).resolve()
-        if not path.is_relative_to(settings.LIBRARY_DIR) or not path.is_file():
-            return None
-        return path
 
     def record_thumbnails(self, sizes: dict[str, int]) -> None:
         """New thumbnails are in place: their sizes, and new URLs."""
