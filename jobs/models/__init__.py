@@ -1,5 +1,6 @@
+from jobs.models.claiming import WORKER_ID, WORKER_NAME
 from jobs.models.family import ChildSpec
-from jobs.models.job import WORKER_ID, WORKER_NAME, Job
+from jobs.models.job import Job
 from jobs.models.log import JobLog
 from jobs.models.queryset import JobQuerySet
 from jobs.models.queues import PausedQueue, ScheduledTask, WorkerBeat
