@@ -23,7 +23,7 @@ from django.contrib.auth.context_processors import PermWrapper
 from django.template.loader import render_to_string
 
 from jobs.models import Job, Status
-from jobs.sockets import JobEvents, shared_render
+from jobs.sockets import JobEvents, on_render_threads, shared_render
 from jobs.views import activity_context
 from mvidarr.models import READ_ONLY_KEY
 from mvidarr.roles import READ_ONLY
@@ -117,6 +117,10 @@ def _json(data: dict) -> dict:
 
 
 class UiConsumer(JobEvents, AsyncWebsocketConsumer):
+    """Progress fragments are sent as their events come; status fragments,
+    which need the database, are rendered in the background one at a time
+    (``_send_status``), so that progress never waits for them."""
+
     async def on_connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         self.page = (query.get("page") or [""])[0]
@@ -127,6 +131,12 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
         self.everything = (query.get("jobs") or [""])[0] == "all"
         self.redraw_pending = False
         self.last_change = 0.0  # ts of the last status event: what a redraw reflects
+        self.render_turn = asyncio.Lock()  # status fragments and redraws, one at a time
+        self.status_events = 0  # status events heard, to number them
+        self.latest: dict[str, int] = {}  # subject -> number of its last status event
+        # job -> [its subject, its last status event, the last progress
+        # fragment sent since], while that event's fragment is to be sent.
+        self.unsettled: dict[str, list] = {}
         if html := await self._snapshot():
             await self.send(text_data=html)
 
@@ -143,7 +153,10 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
             return
         if frame["type"] == "progress":
             key = ("progress", frame["job_id"], frame["ts"])
-            await self.send(text_data=await shared_render(key, _progress_renderer(frame)))
+            html = await shared_render(key, _progress_renderer(frame))
+            await self.send(text_data=html)
+            if unsettled := self.unsettled.get(frame["job_id"]):
+                unsettled[2] = html
             return
         self.last_change = max(self.last_change, frame["ts"])
         if self.page == "activity":
@@ -152,23 +165,56 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
                 self.redraw_pending = True
                 asyncio.get_running_loop().call_later(ACTIVITY_REDRAW_DELAY, self._redraw_soon)
             return
-        key = (self.page, self.user.pk, event["subject"], frame["job_id"], frame["ts"])
-        if html := await shared_render(key, lambda: self._render_status(event)):
-            await self.send(text_data=html)
+        self.status_events += 1
+        self.latest[event["subject"]] = self.status_events
+        self.unsettled[frame["job_id"]] = [event["subject"], self.status_events, ""]
+        self.background(self._send_status(event, self.status_events))
+
+    async def _send_status(self, event: dict, number: int) -> None:
+        """The fragment of status event ``number`` about a subject.
+
+        1. Wait for this socket's turn, so that its status fragments go out
+           in the order of their events.
+        2. Skip it if a later event of the same subject came meanwhile: that
+           one's fragment, rendered later, shows the newer state.
+        3. Render it on the render threads (or take another socket's render
+           of the same event): it shows the subject as the database has had
+           it since that event, so after every earlier one of the subject.
+        4. Send it together with the last progress fragment sent since the
+           status event of each of the subject's jobs: those went out while
+           this rendered, and the fragment, from the database, must not put
+           their progress back."""
+        subject, frame = event["subject"], event["frame"]
+        async with self.render_turn:
+            if self.latest.get(subject) != number:
+                return
+            heard = self.status_events
+            key = (self.page, self.user.pk, subject, frame["job_id"], frame["ts"])
+            html = await shared_render(key, lambda: self._render_status(event))
+            if self.latest.get(subject) == number:
+                del self.latest[subject]
+            progress = []
+            for job_id, (about, seen, last) in list(self.unsettled.items()):
+                if about == subject and seen <= heard:
+                    del self.unsettled[job_id]
+                    progress.append(last)
+            if html:
+                await self.send(text_data=html + "".join(progress))
 
     def _redraw_soon(self) -> None:
         if not self.closed:
             self.background(self._redraw_activity())
 
     async def _redraw_activity(self) -> None:
-        self.redraw_pending = False
-        key = ("activity", self.user.pk, self.everything, self.last_change)
-        html = await shared_render(
-            key, lambda: database_sync_to_async(_render_activity)(self.user, self.everything)
-        )
-        await self.send(text_data=html)
+        async with self.render_turn:  # an earlier redraw is sent first
+            self.redraw_pending = False
+            key = ("activity", self.user.pk, self.everything, self.last_change)
+            html = await shared_render(
+                key, lambda: on_render_threads(_render_activity)(self.user, self.everything)
+            )
+            await self.send(text_data=html)
 
-    @database_sync_to_async
+    @on_render_threads
     def _render_status(self, event: dict) -> str:
         if self.page == "job":
             job = Job.objects.for_user(self.user).filter(pk=self.job_id).first()
@@ -178,7 +224,7 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
             return renderer(event["subject"], self.user, self.page)
         return ""
 
-    @database_sync_to_async
+    @on_render_threads
     def _snapshot(self) -> str:
         if self.page == "activity":
             return _render_activity(self.user, self.everything)

@@ -14,14 +14,20 @@ recheck of its credential, and fragments rendered once for all sockets.
 3. ``shared_render`` renders one fragment once per key however many sockets
    of this process ask for it at about the same time (one user with the
    Activity page open in 60 tabs costs one render per change, not 60).
+4. Fragments that need the database are rendered on a few threads of their
+   own (``on_render_threads``), not on the one thread that channels gives all
+   sockets' database work: a render waits for no other socket's queries, and
+   job events need no trip through that thread at all (``dispatch``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -39,6 +45,20 @@ REJOIN_EVERY = 10
 PLACE_TTL = 3 * REJOIN_EVERY
 # A user's places in Redis (scaled mode): a sorted set named with their id.
 PLACES_PREFIX = "mvidarr:sockets:"
+# Threads that render the sockets' fragments (shared_render renders each once).
+RENDER_THREADS = 4
+
+logger = logging.getLogger(__name__)
+_render_threads = ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="fragments")
+
+
+def on_render_threads(func):
+    """``func`` (sync, may query the database) as a coroutine function run on
+    the render threads. Like on the shared thread, channels' wrapper closes
+    the thread's stale connections before and after each call: with
+    ``CONN_MAX_AGE`` 0 (SQLite) each call opens and closes its own, with
+    PostgreSQL's pool it borrows one and gives it back."""
+    return database_sync_to_async(func, thread_sensitive=False, executor=_render_threads)
 
 
 def group_for(user) -> str:
@@ -132,12 +152,12 @@ class JobEvents:
         await self.on_connect()
 
     async def dispatch(self, message: dict) -> None:
-        """Progress events go straight to ``job_event``. Channels' own
-        ``dispatch`` first closes stale database connections, a trip through
-        the one thread that every socket's database work shares; progress
-        needs no database, and at dozens of frames a second those trips, not
-        the frames, kept the sockets busy."""
-        if message.get("type") == "job.event" and message["frame"]["type"] == "progress":
+        """Job events go straight to ``job_event``. Channels' own ``dispatch``
+        first closes stale database connections, a trip through the one
+        thread that every socket's database work shares; ``job_event`` uses
+        no database on that thread, and at dozens of frames a second those
+        trips, not the frames, kept the sockets busy."""
+        if message.get("type") == "job.event":
             await self.job_event(message)
             return
         await super().dispatch(message)
@@ -145,7 +165,12 @@ class JobEvents:
     def background(self, coroutine) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            logger.error("A socket's background work failed", exc_info=error)
 
     async def _housekeeping(self) -> None:
         recheck = settings.WS_RECHECK_EVERY
@@ -182,7 +207,7 @@ class JobEvents:
             await places.give_back(self.user.pk, self.channel_name)
 
 
-_inflight: dict[tuple, asyncio.Future] = {}
+_inflight: dict[tuple, asyncio.Task] = {}
 _done: OrderedDict[tuple, str] = OrderedDict()
 KEEP_DONE = 512
 
@@ -191,22 +216,20 @@ async def shared_render(key: tuple, render: Callable[[], Awaitable[str]]) -> str
     """``render()`` once for every caller with the same key: callers during a
     render wait for it, later ones get the kept result (the last 512 keys).
     Keys must name what makes the fragment differ: the user, the page, the
-    event it reflects."""
+    event it reflects. The render is a task of its own: a caller that goes
+    (its socket closed) leaves it to finish for the others."""
     if key in _done:
         return _done[key]
-    if (pending := _inflight.get(key)) is not None:
-        return await asyncio.shield(pending)
-    future = asyncio.get_running_loop().create_future()
-    _inflight[key] = future
+    if (task := _inflight.get(key)) is None:
+        task = _inflight[key] = asyncio.ensure_future(_render_and_keep(key, render))
+    return await asyncio.shield(task)
+
+
+async def _render_and_keep(key: tuple, render: Callable[[], Awaitable[str]]) -> str:
     try:
         html = await render()
-    except Exception as e:
-        future.set_exception(e)
-        future.exception()  # retrieved: a lone caller's failure is not "never retrieved"
-        raise
     finally:
         _inflight.pop(key, None)
-    future.set_result(html)
     _done[key] = html
     while len(_done) > KEEP_DONE:
         _done.popitem(last=False)
