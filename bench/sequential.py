@@ -12,6 +12,10 @@
    unthrottled downloads of ``clip.mp4`` (364 kB) with the default
    concurrency, so jobs finish all the time while the client submits;
    reported is each submit's round-trip latency.
+4. **Pick-up**: ``--completed`` × 3 no-op ``ping`` jobs, one at a time, each
+   after half a second with every worker idle; reported are ``started_at −
+   created_at`` (how long an idle worker takes to notice a job) and
+   ``finished_at − created_at`` from the job row.
 
     .venv/bin/python -m bench.sequential [--mode embedded|redis|both]
 """
@@ -106,7 +110,20 @@ def run(mode: str, completed_n: int = 10, submits: int = 200) -> dict[str, Any]:
             "completed_ms": completed(app, media, completed_n),
             "cpu": cpu_per_submit(app, media, submits),
             "while_finishing": while_finishing(app, media, submits),
+            "pickup": pickup(app, completed_n * 3),
         }
+
+
+def pickup(app, n: int) -> dict[str, Any]:
+    started, done = [], []
+    with app.client("alice") as client:
+        for _ in range(n):
+            time.sleep(0.5)  # every consumer idle again, as after a quiet spell
+            job = finished(client, client.post("/api/jobs", json={"kind": "ping"}).json()["id"])
+            created = parse_ts(job["created_at"])
+            started.append((parse_ts(job["started_at"]) - created) * 1000)
+            done.append((parse_ts(job["finished_at"]) - created) * 1000)
+    return {"started_ms": summarize(started), "finished_ms": summarize(done)}
 
 
 def report(result: dict[str, Any]) -> str:
@@ -117,6 +134,8 @@ def report(result: dict[str, Any]) -> str:
             f"  server CPU per submit: {result['cpu']['cpu_ms_per_submit']} ms"
             f" (latency {fmt(result['cpu']['latency'])})",
             f"  submit while jobs finish (ms): {fmt(result['while_finishing']['latency'])}",
+            f"  no-op job, created → started (ms): {fmt(result['pickup']['started_ms'])}",
+            f"  no-op job, created → finished (ms): {fmt(result['pickup']['finished_ms'])}",
         ]
     )
 
