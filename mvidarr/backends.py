@@ -57,7 +57,7 @@ def dramatiq_broker(redis_url: str) -> dict[str, Any]:
             "dramatiq.middleware.TimeLimit",
             "dramatiq.middleware.ShutdownNotifications",
             "dramatiq.middleware.Retries",
-            "django_dramatiq.middleware.DbConnectionsMiddleware",
+            "jobs.dbconnections.DbConnections",
         ],
     }
 
