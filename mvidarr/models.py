@@ -97,7 +97,9 @@ class ApiKey(models.Model):
         """The key (with its active user), or None; notes when it was last used."""
         if not raw.startswith(KEY_PREFIX) or len(raw) > 100:
             return None
-        key = cls.objects.select_related("user").filter(digest=_digest(raw)).first()
+        # The viewer row comes along: the library the key sees costs no query.
+        keys = cls.objects.select_related("user", "user__viewer")
+        key = keys.filter(digest=_digest(raw)).first()
         if key is None or not key.user.is_active:
             return None
         now = timezone.now()

@@ -293,7 +293,7 @@ MIDDLEWARE = [
 # is logged by django-axes (logger "axes.watch_login" and friends).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "mvidarr.roles.PermissionBackend",
 ]
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=15)

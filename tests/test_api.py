@@ -8,7 +8,9 @@ import uuid
 import pytest
 
 from jobs.models import Job
+from mvidarr import config
 from mvidarr.models import ApiKey
+from tests.pagekit import video_of
 from videos.models import Video
 
 URL = "http://127.0.0.1:9/clip.mp4"
@@ -56,6 +58,20 @@ def test_download_twice_returns_the_same_active_job(api):
     assert first.status_code == second.status_code == 202
     assert first.json()["job_id"] == second.json()["job_id"]
     assert Job.objects.filter(kind="download_video").count() == 1
+
+
+def test_queueing_a_download_takes_six_queries(api, users, django_assert_num_queries):
+    """Who calls (the key, its account and the library it sees: one query),
+    what they may do (one), the video with its artist (one), then the job,
+    its first log line and the video's status, in one transaction."""
+    video = video_of(users["alice"], "Song", artist="Band")
+    api("get", "/jobs")  # the key's first use of the minute is noted, once
+    config.get("JOB_MAX_ATTEMPTS")  # saved settings are read once per CACHE_SECONDS
+    with django_assert_num_queries(8):  # the six, and the savepoint of the test's transaction
+        answer = api("post", f"/videos/{video.pk}/download")
+    assert answer.status_code == 202
+    job = Job.objects.get(pk=answer.json()["job_id"])
+    assert job.label == "Band - Song" and job.status == "queued"
 
 
 def test_creating_a_job_by_url(api):

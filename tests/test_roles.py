@@ -7,7 +7,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 
 from jobs.consumers import JobsConsumer
@@ -27,6 +27,23 @@ def test_every_new_account_is_a_member_and_viewers_hold_only_view_permissions(us
     assert users["bob"].has_perms(["videos.add_video", "videos.delete_video", "jobs.change_job"])
     assert not viewer.has_perm("videos.change_video")
     assert viewer.has_perm("videos.view_video")
+
+
+def test_permissions_of_the_account_and_of_its_groups_count_alike(
+    users, viewer, django_assert_num_queries
+):
+    viewer.user_permissions.add(Permission.objects.get(codename="change_video"))
+    fresh = type(viewer).objects.get(pk=viewer.pk)
+    with django_assert_num_queries(1):  # both kinds in one UNION, then kept on the object
+        assert fresh.has_perm("videos.change_video") and fresh.has_perm("videos.view_video")
+        assert not fresh.has_perm("videos.delete_video")
+    assert {p for p in fresh.get_all_permissions() if not p.startswith("videos.view_")} == {
+        "videos.change_video",
+        "jobs.view_job",
+        "sources.view_source",
+    }
+    root = type(viewer).objects.create_superuser("root", password="x")
+    assert root.has_perm("videos.delete_video") and root.has_perm("sources.add_source")
 
 
 def test_a_viewer_sees_its_owners_library_and_nobody_elses(client, users, viewer):
