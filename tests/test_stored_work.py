@@ -38,6 +38,8 @@ shutil.copy({clip!r}, source)
 result = {{"filepath": str(source), "ext": "mp4", "info": {{"id": "ghost", "duration": 6}}}}
 stored = job.spec.store(job, result, job.work_dir)
 assert job.keep_stored(stored)
+if {last}:  # it was the job's last attempt
+    Job.objects.filter(pk=job.pk).update(max_attempts=job.attempts)
 if {hold}:  # downloads paused: the job the watchdog queues again stays queued
     pause.pause(reason="test")
 print(json.dumps({{"job": str(job.pk), "video": video.pk, "path": stored["path"]}}))
@@ -51,15 +53,17 @@ def app(request):
         yield app
 
 
-def ghost_download(app, media, hold: bool = False) -> tuple[dict, str]:
+def ghost_download(app, media, hold: bool = False, last: bool = False) -> tuple[dict, str]:
     """A download filed by a worker that then died (pausing downloads first
-    with ``hold``); and the media key of its URL."""
+    with ``hold``; on the job's last attempt with ``last``); and the media
+    key of its URL."""
     key = uuid.uuid4().hex
     script = GHOST.format(
         url=media.url(f"media/clip.mp4?key={key}"),
         title=f"Ghost {key[:8]}",
         clip=str(media.cache / "clip.mp4"),
         hold=hold,
+        last=last,
     )
     ghost = json.loads(app.manage("shell", "-c", script).strip().splitlines()[-1])
     assert Path(ghost["path"]).is_file() and Path(ghost["path"]).with_suffix(".nfo").is_file()
@@ -86,6 +90,17 @@ def test_the_next_attempt_records_a_dead_workers_filed_download_without_download
     video = client.get(f"/api/videos/{ghost['video']}").json()
     assert video["status"] == "downloaded"
     assert str(app.data_dir / "library" / video["file"]) == ghost["path"]
+    assert library_files(app, ghost) == [".mp4", ".nfo"]
+
+
+def test_a_download_filed_on_the_last_attempt_is_recorded_by_one_more(app, media):
+    client = app.client("alice")
+    ghost, key = ghost_download(app, media, last=True)
+    job = finished(client, ghost["job"], timeout=60)
+    assert job["status"] == "succeeded" and job["attempts"] == 2, job
+    assert media.requests(key) == []
+    video = client.get(f"/api/videos/{ghost['video']}").json()
+    assert video["status"] == "downloaded"
     assert library_files(app, ghost) == [".mp4", ".nfo"]
 
 

@@ -264,7 +264,12 @@ class Job(ClaimMixin, ParentMixin, ReportingMixin, StoredMixin, models.Model):
         return self.retry_or_fail(reason, "worker_lost", transient=True, delay=0)
 
     def will_retry(self, transient: bool) -> bool:
-        return transient and self.attempts < self.max_attempts
+        """Whether a failed attempt gets another. One that kept work it stored
+        (a download filed in the library) earns one beyond the limit: that
+        attempt only records the work (``jobs.models.stored``), and without it
+        a finished download would be thrown away."""
+        limit = self.max_attempts + (self.stored is not None)
+        return transient and self.attempts < limit
 
     def retry_or_fail(
         self, error: str, code: str, transient: bool, delay: float | None = None, detail: str = ""

@@ -8,8 +8,9 @@ the attempt first writes what it stored on the row (``keep_stored``, scoped to
 the attempt), and then:
 
 1. marking the job succeeded clears it, in the same UPDATE;
-2. the next attempt (the watchdog queued the job again) records it instead of
-   doing the work twice, or undoes it when that fails (see ``jobs.supervisor``);
+2. the next attempt (the watchdog queued the job again, past the attempt limit
+   if need be: ``Job.will_retry``) records it instead of doing the work twice,
+   or undoes it when that fails (see ``jobs.supervisor``);
 3. a job that ends any other way (cancelled, failed for good) undoes it.
    Several parties may try (a cancel and the attempt it interrupted): the one
    whose UPDATE clears the field (``take_stored``) calls the kind's ``discard()``.
