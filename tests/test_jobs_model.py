@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, close_old_connections, transaction
+from django.utils import timezone
 
 from jobs.models import Job, PausedQueue
 from videos.models import Video
@@ -40,11 +42,27 @@ def test_requesting_a_download_twice_returns_the_active_job(users, video):
     assert video.status == "downloading"
 
 
-def test_a_job_is_claimed_once(users, video):
+def test_a_job_is_claimed_once_in_one_query_that_returns_the_row(
+    users, video, django_assert_num_queries
+):
     job, _ = video.request_download(users["alice"])
-    claimed = Job.claim(job.pk)
+    with django_assert_num_queries(1):
+        claimed = Job.claim(str(job.pk))
     assert claimed is not None and claimed.status == "running" and claimed.attempts == 1
+    assert claimed.started_at == claimed.heartbeat_at and claimed.worker
+    assert claimed.params == {"video_id": video.pk} and claimed.owner_id == users["alice"].pk
+    assert claimed.turn_of is None and claimed.retry_at is None
+    claimed.refresh_from_db()
+    assert claimed.status == "running" and claimed.stage == "starting"
     assert Job.claim(job.pk) is None
+
+
+def test_a_job_waiting_to_retry_is_claimed_once_due(users, video):
+    job, _ = video.request_download(users["alice"])
+    Job.claim(job.pk).retry_or_fail("Timed out", "network", True, delay=60)
+    assert Job.claim(job.pk) is None
+    Job.objects.filter(pk=job.pk).update(retry_at=timezone.now() + timedelta(seconds=0.5))
+    assert Job.claim(job.pk).attempts == 2  # within the claim's slack
 
 
 def test_cancel_moves_a_queued_job_to_cancelled_once(users, video):

@@ -3,14 +3,19 @@ moves a queued one to the front of its queue. See ``ClaimMixin.claim``."""
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import models, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from jobs.models.compiled import CompiledUpdate
+from jobs.models.queryset import CLAIM_SLACK
 from jobs.models.queues import PausedQueue
 from jobs.status import Status
 
@@ -36,10 +41,7 @@ class ClaimMixin:
            message, arriving later, runs that job instead. So each message runs
            at most one job, every job gets a turn, and a duplicate runs nothing.
         """
-        ahead = cls.objects.claimable().filter(
-            queue=OuterRef("queue"), priority__gt=OuterRef("priority")
-        )
-        if claimed := cls._claim_one(pk, worker, ~Exists(ahead)):
+        if claimed := cls._claim_one(pk, worker, first=True):
             return claimed
         paused = PausedQueue.objects.filter(queue=OuterRef("queue"))
         job = (
@@ -69,27 +71,19 @@ class ClaimMixin:
         return None
 
     @classmethod
-    def _claim_one(cls, pk, worker: str, condition: Q | None = None, turn_of=None) -> Job | None:
-        """Claim one job: one conditional UPDATE (atomic by itself), then the
-        row. The log line waits for the attempt's first write."""
+    def _claim_one(cls, pk, worker: str, first: bool = False, turn_of=None) -> Job | None:
+        """Claim one job in one conditional UPDATE that returns the row (when
+        ``first``, on the condition that no job waits ahead of it). The log
+        line waits for the attempt's first write."""
         now = timezone.now()
-        rows = cls.objects.claimable().filter(pk=pk)
-        if not (rows.filter(condition) if condition is not None else rows).update(
-            status=Status.RUNNING,
-            turn_of=turn_of,
-            retry_at=None,
-            attempts=F("attempts") + 1,
-            started_at=now,
-            heartbeat_at=now,
-            worker=worker,
-            error="",
-            error_code="",
-            error_detail="",
-            stage="starting",
-            percent=None,
-        ):
+        values = {"pk": pk, "worker": worker, "now": now}
+        values["cutoff"] = now + timedelta(seconds=CLAIM_SLACK)
+        if not first:
+            values["turn_of"] = turn_of
+        rows = _claim_update(cls, first).run(**values)
+        if not rows:
             return None
-        job = cls.objects.get(pk=pk)
+        job = rows[0]
         job.log("info", f"Attempt {job.attempts} started on {worker}", defer=True)
         job.publish_status()
         return job
@@ -113,3 +107,45 @@ class ClaimMixin:
                 return False
             self.log("info", "Moved to the front of the queue")
         return True
+
+
+# Values no claim ever passes, of each field's type (see ``CompiledUpdate``).
+_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
+PLACEHOLDERS = {
+    "pk": ("id", uuid.UUID(int=1)),
+    "worker": ("worker", "\x00"),
+    "now": ("started_at", _SINCE),
+    "cutoff": ("retry_at", _SINCE + timedelta(seconds=CLAIM_SLACK)),
+    "turn_of": ("turn_of", uuid.UUID(int=2)),
+}
+
+
+@functools.cache
+def _claim_update(model, first: bool) -> CompiledUpdate:
+    """The claim's UPDATE: the job, if claimable (and, when ``first``, if no
+    claimable job of a higher priority waits in its queue), becomes running."""
+
+    def build(p: dict) -> tuple:
+        rows = model.objects.claimable(now=p["now"]).filter(pk=p["pk"])
+        if first:
+            ahead = model.objects.claimable(now=p["now"]).filter(
+                queue=OuterRef("queue"), priority__gt=OuterRef("priority")
+            )
+            rows = rows.filter(~Exists(ahead))
+        return rows, {
+            "status": Status.RUNNING,
+            "turn_of": None if first else p["turn_of"],
+            "retry_at": None,
+            "attempts": F("attempts") + 1,
+            "started_at": p["now"],
+            "heartbeat_at": p["now"],
+            "worker": p["worker"],
+            "error": "",
+            "error_code": "",
+            "error_detail": "",
+            "stage": "starting",
+            "percent": None,
+        }
+
+    names = [name for name in PLACEHOLDERS if not (first and name == "turn_of")]
+    return CompiledUpdate(model, {name: PLACEHOLDERS[name] for name in names}, build)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +10,8 @@ from django.utils import timezone
 from jobs.models.queues import PausedQueue, WorkerBeat
 from jobs.status import ACTIVE, ALL, FINISHED, Status
 from mvidarr.roles import library_of
+
+CLAIM_SLACK = 1.0  # seconds: a job is claimable this much before its retry time
 
 
 class JobQuerySet(models.QuerySet):
@@ -24,9 +26,9 @@ class JobQuerySet(models.QuerySet):
         a viewer its owner's, see ``mvidarr.roles``)."""
         return self if user.is_staff else self.filter(library_of(user))
 
-    def due(self, slack: float = 0.0) -> JobQuerySet:
+    def due(self, slack: float = 0.0, now: datetime | None = None) -> JobQuerySet:
         """Queued jobs not waiting for a retry time (``slack`` seconds early)."""
-        cutoff = timezone.now() + timedelta(seconds=slack)
+        cutoff = (now or timezone.now()) + timedelta(seconds=slack)
         return self.filter(status=Status.QUEUED).filter(
             Q(retry_at__isnull=True) | Q(retry_at__lte=cutoff)
         )
@@ -34,9 +36,9 @@ class JobQuerySet(models.QuerySet):
     def unpaused(self) -> JobQuerySet:
         return self.exclude(queue__in=PausedQueue.objects.values("queue"))
 
-    def claimable(self) -> JobQuerySet:
-        """Queued, due (a second of slack for clocks that differ between hosts), not paused."""
-        return self.due(slack=1).unpaused()
+    def claimable(self, now: datetime | None = None) -> JobQuerySet:
+        """Queued, due (with slack for clocks that differ between hosts), not paused."""
+        return self.due(CLAIM_SLACK, now).unpaused()
 
     def stale(self) -> JobQuerySet:
         """Running jobs whose worker stopped sending heartbeats."""
