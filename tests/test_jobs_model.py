@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, close_old_connections, transaction
 from django.utils import timezone
 
-from jobs.models import Job, PausedQueue
+from jobs.models import WORKER_ID, Job, JobLog, PausedQueue
 from videos.models import Video
 
 
@@ -55,6 +55,17 @@ def test_a_job_is_claimed_once_in_one_query_that_returns_the_row(
     claimed.refresh_from_db()
     assert claimed.status == "running" and claimed.stage == "starting"
     assert Job.claim(job.pk) is None
+
+
+def test_a_claimed_job_finishes_in_one_update_and_one_insert_of_its_log(
+    users, django_assert_num_queries
+):
+    job, _ = Job.submit("ping", users["alice"])
+    claimed = Job.claim(job.pk)
+    with django_assert_num_queries(4):  # and the savepoint of the test's transaction, twice
+        assert claimed.mark_succeeded({"pong": True})
+    lines = list(JobLog.objects.filter(job=job).order_by("id").values_list("message", flat=True))
+    assert lines == ["Queued on default", f"Attempt 1 started on {WORKER_ID}", "Succeeded"]
 
 
 def test_a_job_waiting_to_retry_is_claimed_once_due(users, video):

@@ -74,11 +74,9 @@ class ReportingMixin:
         (``flush_log``), so many lines cost one INSERT in a transaction that
         commits anyway."""
         line = JobLog(job_id=self.pk, level=level, message=message[:4000], ts=timezone.now())
-        if defer:
-            self.__dict__.setdefault("_log_lines", []).append(line)
-        else:
+        self.__dict__.setdefault("_log_lines", []).append(line)
+        if not defer:  # with the lines still waiting, in one INSERT
             self.flush_log()
-            line.save()
 
     def flush_log(self) -> None:
         if lines := self.__dict__.pop("_log_lines", None):
