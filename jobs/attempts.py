@@ -49,7 +49,7 @@ class Attempts:
 
     def add(self, job: Job) -> Attempt:
         # The job's own pending lines (its claim) go out with the first write.
-        attempt = Attempt(job, lines=job.__dict__.pop("_log_lines", []))
+        attempt = Attempt(job, lines=job.take_log_lines())
         with self._lock:
             self._running[job.pk] = attempt
             if self._thread is None or not self._thread.is_alive():
@@ -59,11 +59,10 @@ class Attempts:
 
     def remove(self, attempt: Attempt) -> None:
         """Stop tracking; the log lines not written yet go with the job's next
-        state change."""
+        state change, with the time they were made."""
         with self._lock:
             self._running.pop(attempt.job.pk, None)
-            for line in attempt.lines:
-                attempt.job.log(line.level, line.message, defer=True)
+            attempt.job.defer_log_lines(attempt.lines)
             attempt.lines = []
 
     def progress(self, attempt: Attempt, state: dict[str, Any]) -> None:

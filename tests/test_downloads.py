@@ -64,6 +64,9 @@ def test_a_download_lands_in_the_library_complete(app, media, path):
     assert not (app.data_dir / "work" / uuid.UUID(job["id"]).hex).exists()
     log = [entry["message"] for entry in client.get(f"/api/jobs/{job['id']}/log").json()]
     assert f"Saved to {video['file']}" in log
+    # In the order things happened, though most lines are written at the end.
+    assert log[0] == "Queued on video_downloads" and log[1].startswith("Attempt 1 started on ")
+    assert log[-2:] == [f"Saved to {video['file']}", "Succeeded"]
 
 
 def test_a_download_started_by_url_is_named_by_its_title_once_known(app, media):

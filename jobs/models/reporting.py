@@ -74,10 +74,18 @@ class ReportingMixin:
         (``flush_log``), so many lines cost one INSERT in a transaction that
         commits anyway."""
         line = JobLog(job_id=self.pk, level=level, message=message[:4000], ts=timezone.now())
-        self.__dict__.setdefault("_log_lines", []).append(line)
+        self.defer_log_lines([line])
         if not defer:  # with the lines still waiting, in one INSERT
             self.flush_log()
 
+    def defer_log_lines(self, lines: list[JobLog]) -> None:
+        """Lines (made elsewhere, with their own time) for the next write."""
+        self.__dict__.setdefault("_log_lines", []).extend(lines)
+
+    def take_log_lines(self) -> list[JobLog]:
+        """The lines waiting on this object, for someone else to write."""
+        return self.__dict__.pop("_log_lines", [])
+
     def flush_log(self) -> None:
-        if lines := self.__dict__.pop("_log_lines", None):
+        if lines := self.take_log_lines():
             JobLog.objects.bulk_create(lines)
