@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import re
+import ssl
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -224,7 +225,10 @@ def _youtube_dl(logger: _Logger, **options: Any) -> Iterator[yt_dlp.YoutubeDL]:
     """A YoutubeDL that is always closed, whose failures come out classified
     with yt-dlp's last lines of output in the job's log."""
     try:
-        with yt_dlp.YoutubeDL(base_options(logger, **options)) as ydl:
+        # auto_init=False: the default extractors come from the preload.
+        with yt_dlp.YoutubeDL(base_options(logger, **options), auto_init=False) as ydl:
+            for extractor in _DEFAULT_EXTRACTORS:
+                ydl.add_info_extractor(extractor)
             yield ydl
     except DownloadError as e:
         logger.flush_tail()
@@ -327,12 +331,39 @@ def list_entries(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     return {"title": info.get("title") or "", "entries": count}
 
 
-def _compile_url_patterns() -> None:
-    """Compile every extractor's URL pattern now. This module is preloaded by
-    the job forkserver, so each child forked from it matches a URL at once
-    instead of first spending a second or more of CPU on ~1,750 patterns."""
+def _default_extractors() -> tuple[type, ...]:
+    """yt-dlp's default extractors, in its order, each matching URLs at once.
+
+    This module is preloaded by the job forkserver, so every child forked from
+    it starts with both done: compiling the ~1,800 URL patterns costs a second
+    or more of CPU, and ``YoutubeDL()`` picking the default ones (an ordered
+    de-duplication that compares every name with every other) tens of
+    milliseconds per download. ``_ies`` is the list a ``YoutubeDL`` made."""
     for extractor in gen_extractor_classes():
         extractor.suitable("")
+    with yt_dlp.YoutubeDL({"quiet": True}) as ydl:
+        # Classes (one entry is an instance): each YoutubeDL makes its own.
+        return tuple(ie if isinstance(ie, type) else type(ie) for ie in ydl._ies.values())
 
 
-_compile_url_patterns()
+def _share_ssl_contexts() -> None:
+    """One SSL context per set of options for the whole process, the default
+    one made in the forkserver before it forks. yt-dlp makes a context for
+    every request handler it starts, loading the CA bundle again each time
+    (~20 ms of CPU per download, plain HTTP included); a context is meant to
+    be shared by many connections."""
+    make = networking.make_ssl_context  # what RequestHandler._make_sslcontext calls
+    contexts: dict[tuple, ssl.SSLContext] = {}
+
+    def shared(**options: Any) -> ssl.SSLContext:
+        key = tuple(sorted(options.items()))
+        if key not in contexts:
+            contexts[key] = make(**options)
+        return contexts[key]
+
+    networking.make_ssl_context = shared
+    shared(verify=True, legacy_support=False, use_certifi=True)
+
+
+_DEFAULT_EXTRACTORS = _default_extractors()
+_share_ssl_contexts()

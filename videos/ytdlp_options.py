@@ -24,6 +24,9 @@ def base_options(logger: Any, **extra: Any) -> dict[str, Any]:
         "quiet": True,
         "no_warnings": False,
         "noprogress": True,
+        # Not even formatted: yt-dlp builds its console progress line on every
+        # progress call, printed or not (a good part of a fast download's CPU).
+        "progress_delta": 3600,
         "no_color": True,
         "noplaylist": True,
         "cachedir": False,
