@@ -123,9 +123,7 @@ def _add_video(request: HttpRequest, data: VideoIn) -> tuple[Video, bool]:
 
 
 def get_video_for_user(request: HttpRequest, video_id: int) -> Video:
-    return get_object_or_404(
-        Video.objects.for_user(request.auth).select_related("artist"), pk=video_id
-    )
+    return get_object_or_404(Video.objects.for_user(request.auth), pk=video_id)
 
 
 @router.post("/videos", response={200: VideoOut, 201: VideoOut})

@@ -27,7 +27,7 @@ BULK_LIMIT = 500
 
 
 def get_video_for_user(request: HttpRequest, pk: int) -> Video:
-    return get_object_or_404(Video.objects.for_user(request.user).select_related("artist"), pk=pk)
+    return get_object_or_404(Video.objects.for_user(request.user), pk=pk)
 
 
 def with_active_jobs(videos) -> list[Video]:
