@@ -15,6 +15,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -116,6 +117,15 @@ def _json(data: dict) -> dict:
     return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in data.items()}
 
 
+@dataclass
+class Unsettled:
+    """A job whose status fragment is still to be sent (``UiConsumer``)."""
+
+    subject: str
+    event: int  # the number of its last status event
+    progress: str = ""  # the last progress fragment sent since that event
+
+
 class UiConsumer(JobEvents, AsyncWebsocketConsumer):
     """Progress fragments are sent as their events come; status fragments,
     which need the database, are rendered in the background one at a time
@@ -134,9 +144,7 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
         self.render_turn = asyncio.Lock()  # status fragments and redraws, one at a time
         self.status_events = 0  # status events heard, to number them
         self.latest: dict[str, int] = {}  # subject -> number of its last status event
-        # job -> [its subject, its last status event, the last progress
-        # fragment sent since], while that event's fragment is to be sent.
-        self.unsettled: dict[str, list] = {}
+        self.unsettled: dict[str, Unsettled] = {}  # job -> what its status fragment awaits
         if html := await self._snapshot():
             await self.send(text_data=html)
 
@@ -156,7 +164,7 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
             html = await shared_render(key, _progress_renderer(frame))
             await self.send(text_data=html)
             if unsettled := self.unsettled.get(frame["job_id"]):
-                unsettled[2] = html
+                unsettled.progress = html
             return
         self.last_change = max(self.last_change, frame["ts"])
         if self.page == "activity":
@@ -167,7 +175,7 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
             return
         self.status_events += 1
         self.latest[event["subject"]] = self.status_events
-        self.unsettled[frame["job_id"]] = [event["subject"], self.status_events, ""]
+        self.unsettled[frame["job_id"]] = Unsettled(event["subject"], self.status_events)
         self.background(self._send_status(event, self.status_events))
 
     async def _send_status(self, event: dict, number: int) -> None:
@@ -194,10 +202,10 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
             if self.latest.get(subject) == number:
                 del self.latest[subject]
             progress = []
-            for job_id, (about, seen, last) in list(self.unsettled.items()):
-                if about == subject and seen <= heard:
+            for job_id, unsettled in list(self.unsettled.items()):
+                if unsettled.subject == subject and unsettled.event <= heard:
                     del self.unsettled[job_id]
-                    progress.append(last)
+                    progress.append(unsettled.progress)
             if html:
                 await self.send(text_data=html + "".join(progress))
 
