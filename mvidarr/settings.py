@@ -291,10 +291,10 @@ MIDDLEWARE = [
 # failures for one username *or* one client address within 15 minutes, every
 # attempt is refused for 15 minutes, even with the right password. Each failure
 # is logged by django-axes (logger "axes.watch_login" and friends).
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "mvidarr.roles.PermissionBackend",
-]
+# Django's ModelBackend, with a user's permissions read in one query; setup logs
+# the first account in with it.
+MODEL_BACKEND = "mvidarr.roles.PermissionBackend"
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", MODEL_BACKEND]
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

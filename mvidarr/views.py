@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +23,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         user.is_staff = user.is_superuser = True
         if not SetupLock.create_first_admin(user):
             return redirect("login")  # someone else finished setup first
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=settings.MODEL_BACKEND)
         return redirect("library")
     return render(request, "mvidarr/setup.html", {"form": form})
 
