@@ -76,8 +76,8 @@ class ClaimMixin:
         ``first``, on the condition that no job waits ahead of it). The log
         line waits for the attempt's first write."""
         now = timezone.now()
-        values = {"pk": pk, "worker": worker, "now": now}
-        values["cutoff"] = now + timedelta(seconds=CLAIM_SLACK)
+        cutoff = now + timedelta(seconds=CLAIM_SLACK)
+        values = {"pk": pk, "worker": worker, "now": now, "cutoff": cutoff}
         if not first:
             values["turn_of"] = turn_of
         rows = _claim_update(cls, first).run(**values)
@@ -147,5 +147,7 @@ def _claim_update(model, first: bool) -> CompiledUpdate:
             "percent": None,
         }
 
-    names = [name for name in PLACEHOLDERS if not (first and name == "turn_of")]
-    return CompiledUpdate(model, {name: PLACEHOLDERS[name] for name in names}, build)
+    placeholders = dict(PLACEHOLDERS)
+    if first:  # its turn is its own
+        del placeholders["turn_of"]
+    return CompiledUpdate(model, placeholders, build)
