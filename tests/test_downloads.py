@@ -67,6 +67,10 @@ def test_a_download_lands_in_the_library_complete(app, media, path):
     # In the order things happened, though most lines are written at the end.
     assert log[0] == "Queued on video_downloads" and log[1].startswith("Attempt 1 started on ")
     assert log[-2:] == [f"Saved to {video['file']}", "Succeeded"]
+    # The file was probed in the job's child: the process that supervises
+    # never maps FFmpeg's libraries, so no hostile file can crash it.
+    host = app.procs["worker" if "worker" in app.procs else "serve"].pid
+    assert "libavformat" not in Path(f"/proc/{host}/maps").read_text()
 
 
 def test_a_download_started_by_url_is_named_by_its_title_once_known(app, media):

@@ -1,19 +1,21 @@
-"""What lands in the library: only real media confirmed by ffprobe, under a
+"""What lands in the library: only real media confirmed by its probe, under a
 name (and NFO name) of its own, never over another file, with an NFO that is
 valid XML whatever the remote metadata holds."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from xml.etree import ElementTree as ET
 
 import pytest
 from django.conf import settings
 
 from jobs.child import WorkError
-from tests.apikit import add_video, finished, unique
+from tests.apikit import add_video, finished, probe, unique
 from tests.media import DEFAULT_CACHE
 from tests.pagekit import video_of
+from videos import media as videos_media
 from videos.media import confirm_media
 from videos.nfo import write_nfo
 
@@ -38,7 +40,7 @@ def clip(tmp_path, name="clip.mp4"):
     return source
 
 
-def test_ffprobe_accepts_a_real_clip_under_a_media_extension_only(media, tmp_path):
+def test_a_real_clip_is_accepted_under_a_media_extension_only(media, tmp_path):
     real = clip(tmp_path)
     confirm_media(real, "mp4")
     with pytest.raises(WorkError, match="not a video or audio type"):
@@ -47,7 +49,35 @@ def test_ffprobe_accepts_a_real_clip_under_a_media_extension_only(media, tmp_pat
     fake.write_text("<svg/>")
     with pytest.raises(WorkError, match="not a video or audio file") as refused:
         confirm_media(fake, "mp4")
-    assert refused.value.detail.startswith("ffprobe found format ")
+    assert refused.value.detail.startswith("found format ")
+    damaged = tmp_path / "damaged.mp4"
+    shutil.copyfile(DEFAULT_CACHE / "damaged.mp4", damaged)
+    for hostile in (damaged, tmp_path / "gone.mp4", tmp_path):
+        assert videos_media.probe(hostile) == {}
+        with pytest.raises(WorkError, match="not a video or audio file"):
+            confirm_media(hostile, "mp4")
+
+
+def _sound_only(tmp_path):
+    target = tmp_path / "sound.m4a"
+    source = DEFAULT_CACHE / "clip.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(source), "-vn", "-c", "copy", str(target)])
+    return target
+
+
+@pytest.mark.parametrize(
+    "name", ["clip.mp4", "heavy.mp4", "pcm.mkv", "ffv1.mkv", "hls/clip/seg000.ts", "sound.m4a"]
+)
+def test_the_probe_finds_what_ffprobe_finds(media, tmp_path, name):
+    """The in-process probe (PyAV) and Debian's ffprobe agree on every field
+    the library keeps, for each kind of file the media server serves."""
+    path = _sound_only(tmp_path) if name == "sound.m4a" else DEFAULT_CACHE / name
+    ext = path.suffix[1:]
+    ours = videos_media.technical(videos_media.probe(path), ext)
+    theirs = videos_media.technical(probe(path), ext)
+    assert ours["duration"] == pytest.approx(theirs["duration"], abs=0.01)
+    assert {**ours, "duration": 0} == {**theirs, "duration": 0}
+    assert ours["video_codec" if name != "sound.m4a" else "audio_codec"]
 
 
 def test_a_file_already_on_disk_is_never_overwritten(users, media, tmp_path):

@@ -98,7 +98,7 @@ class ImportLibrary(Kind):
     queue = "default"
     time_limit = 12 * 3600
     child = "videos.scan:scan"
-    preload = ("videos.scan",)
+    preload = ("videos.scan", *media.PROBE_PRELOAD)
 
     def prepare(self, job: Job) -> dict[str, Any]:
         """What the library already holds that the scan may meet (the

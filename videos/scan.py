@@ -1,5 +1,5 @@
 """What an import finds on disk. Runs in the import job's child process: no
-Django models here, only files, ffprobe (``videos.media``) and NFOs.
+Django models here, only files, probes (``videos.media``) and NFOs.
 
 The child walks the folder, probes each video file, hashes it and reads the
 NFO beside it, and hands the supervisor batches of what it found; the
@@ -19,7 +19,7 @@ from jobs.child import Reporter, WorkError
 from videos import media
 
 BATCH = 50
-PROBES = max(2, os.cpu_count() or 1)  # ffprobe runs at once
+PROBES = max(2, os.cpu_count() or 1)  # files described at once
 # The quick hash reads this much from each end of a file (see ``quick_hash``).
 HASH_CHUNK = 4 * 1024 * 1024
 MAX_NFO_BYTES = 1024 * 1024
@@ -90,7 +90,7 @@ class Known:
 
 
 def describe(path: Path, known: Known | None = None) -> dict[str, Any]:
-    """One video file: its size, quick hash, what ffprobe finds and its NFO
+    """One video file: its size, quick hash, what its probe finds and its NFO
     (``known: True`` and no probe for a file the library holds). Raises
     ``WorkError`` for a file that is not a video."""
     size = path.stat().st_size
@@ -110,8 +110,8 @@ def _describe(path: Path, known: Known) -> dict[str, Any] | Exception:
 
 def scan(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     """1. List the video files (the total is known before the first one).
-    2. Describe them, as many at once as there are cores (ffprobe is most of
-       the time), reporting "n of total" and the file, and emit them in
+    2. Describe them, as many at once as there are cores (hashing and
+       probing), reporting "n of total" and the file, and emit them in
        batches, in order, for the worker to file.
     3. A file that is not a video, or cannot be read, is logged and skipped.
     """

@@ -24,7 +24,7 @@ from videos.netguard import policy_params
 from videos.titles import from_info
 from videos.validation import BadUrl, check_url
 
-YTDLP = ("videos.ytdlp",)
+YTDLP = ("videos.ytdlp", *media.PROBE_PRELOAD)
 # What a video added from the Library says when its URL holds nothing yt-dlp knows.
 UNSUPPORTED = "Nothing to download here: MVidarr found no video, playlist or feed at this URL."
 NOT_A_VIDEO = (
@@ -149,14 +149,15 @@ class DownloadVideo(Kind):
         }
 
     def store(self, job: Job, result: dict[str, Any], work_dir: Path) -> dict[str, Any]:
-        """Move the file into the library, probe it and write its NFO: the
-        slow part, before the short transaction that marks the job done."""
+        """Move the file the child confirmed as media into the library and
+        write its NFO: the slow part, before the short transaction that marks
+        the job done."""
         source = Path(result["filepath"]).resolve()
         if not source.is_file() or not source.is_relative_to(work_dir.resolve()):
             raise WorkError("The download produced no file in its work directory")
         video = _video(job)
         video.fill_from(result["info"])
-        found = media.confirm_media(source, result["ext"])
+        found = result["media"]
         found["duration"] = found["duration"] or result["info"].get("duration")
         target = video.file_into_library(source, result["ext"])
         nfo.write_nfo(

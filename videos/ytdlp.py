@@ -264,8 +264,9 @@ def extract_info(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
 
 
 def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
-    """Download one video into ``params["work_dir"]``; the supervisor moves it
-    into the library once the job is known to have succeeded."""
+    """Download one video into ``params["work_dir"]`` and confirm it is media;
+    the supervisor moves it into the library once the job is known to have
+    succeeded."""
     options = download_options(params, reporter)
     reporter.progress(stage="starting", force=True)
     logger = _Logger(reporter)
@@ -294,7 +295,9 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
         )
     filepath = media.process_download(filepath, info, params, reporter)
     reporter.progress(stage="finishing", percent=100.0, force=True)
-    return {"filepath": str(filepath), "ext": filepath.suffix.lstrip("."), "info": trim_info(info)}
+    ext = filepath.suffix.lstrip(".")
+    found = media.confirm_media(filepath, ext)  # here: a demuxer's crash ends this child only
+    return {"filepath": str(filepath), "ext": ext, "info": trim_info(info), "media": found}
 
 
 def list_entries(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from videos.models.text import safe_name
 if TYPE_CHECKING:
     from videos.models.video import Video
 
-# The technical metadata a downloaded file gets from ffprobe, beside duration.
+# The technical metadata a downloaded file gets from its probe, beside duration.
 TECHNICAL = ("width", "height", "video_codec", "audio_codec", "container")
 MAX_NAME_TRIES = 20
 

@@ -102,7 +102,7 @@ class Video(LibraryFiling, models.Model):
     file = models.CharField(max_length=1024, blank=True, help_text="Path inside the library.")
     file_size = models.BigIntegerField(null=True, blank=True)
     duration = models.FloatField(null=True, blank=True)
-    # What ffprobe found in the file (see TECHNICAL).
+    # What the probe found in the file (see TECHNICAL).
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     video_codec = models.CharField(max_length=30, blank=True)
@@ -315,7 +315,7 @@ class Video(LibraryFiling, models.Model):
         transaction.on_commit(lambda: Job.objects.relabel(subject, label))
 
     def mark_downloaded(self, path: Path, size: int, media: dict[str, Any]) -> None:
-        """The file is in the library; ``media`` is what ffprobe found (``media.technical``)."""
+        """The file is in the library; ``media`` is what its probe found (``media.technical``)."""
         self.file = str(path.relative_to(settings.LIBRARY_DIR))
         self.file_size = size
         self.duration = media.get("duration") or self.duration
