@@ -10,7 +10,7 @@ before it hands the frame to the channel layer, so this is the publish →
 channel layer → consumer → daphne → socket → client path). Meanwhile
 ``/proc`` is sampled every 0.5 s for CPU% and RSS of the web server, and in
 Redis mode of the worker and the scheduler; for the process that runs the
-jobs, its descendants (forkserver, yt-dlp children, ffprobe) are summed
+jobs, its descendants (forkserver, yt-dlp children, ffmpeg) are summed
 separately. The run ends when every job has finished, or after ``--cap``
 (30) seconds, when the rest are cancelled.
 
