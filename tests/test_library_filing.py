@@ -58,6 +58,25 @@ def test_a_real_clip_is_accepted_under_a_media_extension_only(media, tmp_path):
             confirm_media(hostile, "mp4")
 
 
+@pytest.mark.parametrize("name", ["playlist.mp4", "playlist.m3u8"])
+@pytest.mark.parametrize("where", ["server", "disk"])
+def test_a_probe_reads_the_file_alone_never_what_it_names(media, tmp_path, name, where):
+    """A playlist naming a real segment, on a reachable server or beside it
+    on disk: the probe opens neither and refuses the file."""
+    key = unique("hls/clip/seg000.ts")
+    if where == "server":
+        segment = media.url(key)
+    else:
+        segment = tmp_path / "seg000.ts"
+        shutil.copyfile(DEFAULT_CACHE / "hls" / "clip" / "seg000.ts", segment)
+    playlist = tmp_path / name
+    playlist.write_text(
+        f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n{segment}\n#EXT-X-ENDLIST\n"
+    )
+    assert videos_media.probe(playlist) == {}
+    assert media.stats(key.rpartition("key=")[2]) == 0
+
+
 def _sound_only(tmp_path):
     target = tmp_path / "sound.m4a"
     source = DEFAULT_CACHE / "clip.mp4"

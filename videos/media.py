@@ -34,6 +34,10 @@ MEDIA_FORMATS = frozenset({
     "mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm",
     "mpegts", "avi", "flv", "ogg", "mp3", "aac", "flac", "wav",
 })  # fmt: skip
+# What a probe may open: the file itself, never what it names (a playlist's
+# segments), with the demuxers of MEDIA_FORMATS only; and for how long.
+PROBE_OPTIONS = {"protocol_whitelist": "file", "format_whitelist": ",".join(sorted(MEDIA_FORMATS))}
+PROBE_TIMEOUT = 60
 # What ``grab_frame`` hands over: an uncompressed picture, quick to write and read.
 FRAME_FORMATS = ("BMP",)
 # The last lines of ffmpeg's error output that a failure keeps.
@@ -75,7 +79,9 @@ def probe(path: Path) -> dict:
     import av
 
     try:
-        with av.open(str(path)) as container:
+        with av.open(
+            str(path), container_options=PROBE_OPTIONS, timeout=PROBE_TIMEOUT
+        ) as container:
             streams = [_stream(stream) for stream in container.streams]
             duration = container.duration
             return {
