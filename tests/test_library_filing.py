@@ -15,9 +15,9 @@ from jobs.child import WorkError
 from tests.apikit import add_video, finished, probe, unique
 from tests.media import DEFAULT_CACHE
 from tests.pagekit import video_of
-from videos import media as videos_media
-from videos.media import confirm_media
+from videos import probing
 from videos.nfo import write_nfo
+from videos.probing import confirm_media
 
 
 @pytest.mark.parametrize("name", ["evil.svg", "evil.swf", "evil.json", "evil.mp4"])
@@ -53,7 +53,7 @@ def test_a_real_clip_is_accepted_under_a_media_extension_only(media, tmp_path):
     damaged = tmp_path / "damaged.mp4"
     shutil.copyfile(DEFAULT_CACHE / "damaged.mp4", damaged)
     for hostile in (damaged, tmp_path / "gone.mp4", tmp_path):
-        assert videos_media.probe(hostile) == {}
+        assert probing.probe(hostile) == {}
         with pytest.raises(WorkError, match="not a video or audio file"):
             confirm_media(hostile, "mp4")
 
@@ -73,7 +73,7 @@ def test_a_probe_reads_the_file_alone_never_what_it_names(media, tmp_path, name,
     playlist.write_text(
         f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n{segment}\n#EXT-X-ENDLIST\n"
     )
-    assert videos_media.probe(playlist) == {}
+    assert probing.probe(playlist) == {}
     assert media.stats(key.rpartition("key=")[2]) == 0
 
 
@@ -92,8 +92,8 @@ def test_the_probe_finds_what_ffprobe_finds(media, tmp_path, name):
     the library keeps, for each kind of file the media server serves."""
     path = _sound_only(tmp_path) if name == "sound.m4a" else DEFAULT_CACHE / name
     ext = path.suffix[1:]
-    ours = videos_media.technical(videos_media.probe(path), ext)
-    theirs = videos_media.technical(probe(path), ext)
+    ours = probing.technical(probing.probe(path), ext)
+    theirs = probing.technical(probe(path), ext)
     assert ours["duration"] == pytest.approx(theirs["duration"], abs=0.01)
     assert {**ours, "duration": 0} == {**theirs, "duration": 0}
     assert ours["video_codec" if name != "sound.m4a" else "audio_codec"]

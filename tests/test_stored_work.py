@@ -26,7 +26,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from jobs import pause
 from jobs.models import Job
-from videos import media
+from videos import probing
 from videos.models import Video
 
 alice = get_user_model().objects.get(username="alice")
@@ -37,7 +37,7 @@ job.work_dir.mkdir(parents=True, exist_ok=True)
 source = job.work_dir / "clip.mp4"
 shutil.copy({clip!r}, source)
 result = {{"filepath": str(source), "ext": "mp4", "info": {{"id": "ghost", "duration": 6}}}}
-result["media"] = media.confirm_media(source, "mp4")  # as the download's child does
+result["media"] = probing.confirm_media(source, "mp4")  # as the download's child does
 stored = job.spec.store(job, result, job.work_dir)
 assert job.keep_stored(stored)
 if {last}:  # it was the job's last attempt

@@ -21,7 +21,7 @@ from django.db.models import Q
 from jobs.child import WorkError
 from jobs.kinds import Kind
 from jobs.models import Job
-from videos import media
+from videos import media, probing
 from videos.models import Artist, Video, name_key
 from videos.titles import parse_title
 
@@ -98,7 +98,7 @@ class ImportLibrary(Kind):
     queue = "default"
     time_limit = 12 * 3600
     child = "videos.scan:scan"
-    preload = ("videos.scan", *media.PROBE_PRELOAD)
+    preload = ("videos.scan", *probing.PROBE_PRELOAD)
 
     def prepare(self, job: Job) -> dict[str, Any]:
         """What the library already holds that the scan may meet (the

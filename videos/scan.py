@@ -1,5 +1,5 @@
 """What an import finds on disk. Runs in the import job's child process: no
-Django models here, only files, probes (``videos.media``) and NFOs.
+Django models here, only files, probes (``videos.probing``) and NFOs.
 
 The child walks the folder, probes each video file, hashes it and reads the
 NFO beside it, and hands the supervisor batches of what it found; the
@@ -16,7 +16,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from jobs.child import Reporter, WorkError
-from videos import media
+from videos import probing
 
 BATCH = 50
 PROBES = max(2, os.cpu_count() or 1)  # files described at once
@@ -51,7 +51,7 @@ def find_videos(root: Path) -> list[Path]:
         for name in sorted(files):
             path = Path(folder, name)
             ext = path.suffix[1:].lower()
-            if name.startswith(".") or ext not in media.VIDEO_EXTENSIONS or path.is_symlink():
+            if name.startswith(".") or ext not in probing.VIDEO_EXTENSIONS or path.is_symlink():
                 continue
             found.append(path)
     return found
@@ -97,7 +97,7 @@ def describe(path: Path, known: Known | None = None) -> dict[str, Any]:
     record = {"path": str(path), "size": size, "hash": quick_hash(path, size)}
     if known is not None and record in known:
         return {**record, "known": True}
-    found = media.confirm_media(path, path.suffix[1:])
+    found = probing.confirm_media(path, path.suffix[1:])
     return {**record, "media": found, "nfo": read_nfo(path)}
 
 

@@ -18,13 +18,13 @@ from jobs.child import WorkError
 from jobs.kinds import Kind, Refused
 from jobs.models import ChildSpec, Job
 from mvidarr import config
-from videos import media, nfo
+from videos import media, nfo, probing
 from videos.models import Artist, Profile, UnknownProfile, Video, download_settings, name_key
 from videos.netguard import policy_params
 from videos.titles import from_info
 from videos.validation import BadUrl, check_url
 
-YTDLP = ("videos.ytdlp", *media.PROBE_PRELOAD)
+YTDLP = ("videos.ytdlp", *probing.PROBE_PRELOAD)
 # What a video added from the Library says when its URL holds nothing yt-dlp knows.
 UNSUPPORTED = "Nothing to download here: MVidarr found no video, playlist or feed at this URL."
 NOT_A_VIDEO = (

@@ -23,7 +23,7 @@ from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import ContentTooShortError, DownloadError, UnsupportedError
 
 from jobs.child import Reporter, WorkError
-from videos import media, netguard
+from videos import media, netguard, probing
 from videos.ytdlp_options import NO_ENTRIES, base_options, download_options
 
 TAIL_LINES = 15
@@ -296,7 +296,7 @@ def download(params: dict[str, Any], reporter: Reporter) -> dict[str, Any]:
     filepath = media.process_download(filepath, info, params, reporter)
     reporter.progress(stage="finishing", percent=100.0, force=True)
     ext = filepath.suffix.lstrip(".")
-    found = media.confirm_media(filepath, ext)  # here: a demuxer's crash ends this child only
+    found = probing.confirm_media(filepath, ext)  # here: a demuxer's crash ends this child only
     return {"filepath": str(filepath), "ext": ext, "info": trim_info(info), "media": found}
 
 

@@ -315,7 +315,7 @@ class Video(LibraryFiling, models.Model):
         transaction.on_commit(lambda: Job.objects.relabel(subject, label))
 
     def mark_downloaded(self, path: Path, size: int, media: dict[str, Any]) -> None:
-        """The file is in the library; ``media`` is what its probe found (``media.technical``)."""
+        """The file is in the library; ``media`` is what its probe found (``probing.technical``)."""
         self.file = str(path.relative_to(settings.LIBRARY_DIR))
         self.file_size = size
         self.duration = media.get("duration") or self.duration
