@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -33,6 +36,10 @@ MAX_SUBSCRIPTIONS = 500
 CHANGE_JOB = "jobs.change_job"  # what cancelling over the socket needs, as on the pages
 # The Activity page redraws its lists at most this often (seconds).
 ACTIVITY_REDRAW_DELAY = 0.25
+# A page's socket catches up on at most this many subjects whose jobs finished
+# since the page was rendered, over at most a day (see ``UiConsumer._snapshot``).
+CATCH_UP_SUBJECTS = 200
+CATCH_UP_SECONDS = 24 * 3600
 
 # Apps register how to render the live fragment of a job's subject on a page,
 # e.g. "video" -> (subject "video:42", user, page "library") -> HTML.
@@ -139,6 +146,7 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
         self.subject = (query.get("subject") or [""])[0][:100]
         # The Activity page with the quiet kinds too (``?jobs=all``).
         self.everything = (query.get("jobs") or [""])[0] == "all"
+        self.since = _since((query.get("since") or [""])[0])
         self.redraw_pending = False
         self.last_change = 0.0  # ts of the last status event: what a redraw reflects
         self.render_turn = asyncio.Lock()  # status fragments and redraws, one at a time
@@ -234,18 +242,43 @@ class UiConsumer(JobEvents, AsyncWebsocketConsumer):
 
     @on_render_threads
     def _snapshot(self) -> str:
+        """What the page shows that may have changed before this socket could
+        hear of it: the Activity list or the job as they are now; on the other
+        pages the subjects of active jobs and, when the page says when it was
+        rendered (``since``), of the jobs that finished since then (a job may
+        finish between the page's render and its socket's connect, or while
+        a dropped socket reconnects)."""
         if self.page == "activity":
             return _render_activity(self.user, self.everything)
         if self.page == "job":
             job = Job.objects.for_user(self.user).filter(pk=self.job_id).first()
             return _render_job(job, self.user)
+        jobs = Job.objects.for_user(self.user).exclude(subject="")
+        if self.subject:
+            jobs = jobs.filter(subject=self.subject)
+        subjects = list(jobs.active().values_list("subject", flat=True))
+        if self.since:
+            finished = jobs.finished().filter(finished_at__gte=self.since)
+            latest = finished.order_by("-finished_at").values_list("subject", flat=True)
+            subjects += latest[:CATCH_UP_SUBJECTS]
         parts = []
-        jobs = Job.objects.for_user(self.user).active().exclude(subject="")
-        for job in jobs.filter(subject=self.subject) if self.subject else jobs:
-            prefix = job.subject.partition(":")[0]
-            if renderer := SUBJECT_RENDERERS.get(prefix):
-                parts.append(renderer(job.subject, self.user, self.page))
+        for subject in dict.fromkeys(subjects):
+            if renderer := SUBJECT_RENDERERS.get(subject.partition(":")[0]):
+                parts.append(renderer(subject, self.user, self.page))
         return "".join(parts)
+
+
+def _since(value: str) -> datetime | None:
+    """When the page was rendered (``?since=``, a Unix time), no earlier than
+    ``CATCH_UP_SECONDS`` ago; None when absent or not a time."""
+    try:
+        since = float(value)
+    except ValueError:
+        return None
+    if not math.isfinite(since):
+        return None
+    now = time.time()
+    return datetime.fromtimestamp(min(max(since, now - CATCH_UP_SECONDS), now), tz=UTC)
 
 
 def _progress_renderer(frame: dict):

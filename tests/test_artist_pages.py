@@ -114,7 +114,7 @@ def test_the_artist_page_shows_its_videos_and_counts_by_status(client, users):
     html = client.get(f"/artists/{artist.pk}/").content.decode()
     assert "<h1>Band</h1>" in html and "2 videos" in html
     assert "Hit" in html and "Deep Cut" in html and "Not Theirs" not in html
-    assert 'ws-connect="/ws/ui/?page=artist"' in html
+    assert 'ws-connect="/ws/ui/?page=artist&amp;since=' in html
     assert "Wanted <small" in html and "Downloaded <small" in html
     row = row_html(html, f"video-{wanted.pk}")
     # Until its thumbnails are made, a placeholder (the source's picture is never hot-linked).

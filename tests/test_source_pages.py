@@ -83,7 +83,7 @@ def test_a_sources_page_shows_its_check_and_the_videos_it_found(client, users):
     assert "Found It" in html and "Not From Here" not in html
     assert f'id="video-{video.pk}"' in html and "1 new of 4" in html
     assert "Skip Me" in html and "remembered as seen" in html
-    assert 'ws-connect="/ws/ui/?page=source"' in html
+    assert 'ws-connect="/ws/ui/?page=source&amp;since=' in html
     client.force_login(users["bob"])
     for path in ("", "edit/", "delete/"):
         assert client.get(f"/sources/{source.pk}/{path}").status_code == 404

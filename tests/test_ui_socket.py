@@ -1,16 +1,20 @@
 """The pages' own socket (``/ws/ui/``) against a running MVidarr: a video's
-page hears only of that video, the Activity page's redraws keep the view
-it was opened with (metadata jobs shown or not), and a status fragment slow
-to render holds back no progress."""
+page hears only of that video, a page hears of a download that finished
+before its socket connected, the Activity page's redraws keep the view it
+was opened with (metadata jobs shown or not), and a status fragment slow to
+render holds back no progress."""
 
 from __future__ import annotations
 
+import html
+import re
 import time
 
 import psycopg
+import pytest
 from websockets.sync.client import connect
 
-from tests.apikit import add_video, finished, unique
+from tests.apikit import add_video, finished, unique, web_session
 
 
 def ui_socket(app, query: str):
@@ -48,6 +52,31 @@ def test_a_video_pages_socket_sends_only_that_videos_fragments(embedded_app, med
     for message in messages:
         assert f'id="video-{ours["id"]}-state"' in message or f"progress-{our_job}" in message
         assert other_job not in message and f"video-{other['id']}-" not in message
+
+
+def test_a_page_hears_of_a_download_that_finished_before_its_socket_connected(embedded_app, media):
+    """A job may finish between a page's render and its socket's connect (or
+    while a dropped socket reconnects): the socket's first message shows the
+    row as it is now, though no job of it is active any more."""
+    client = embedded_app.client("alice")
+    video = add_video(client, media.url(unique("media/clip.mp4")))
+    finished(client, video["job_id"])
+    job = client.post(f"/api/videos/{video['id']}/download").json()["job_id"]
+    page = web_session(embedded_app).get("/").text
+    assert finished(client, job)["status"] == "succeeded"
+    url = html.unescape(re.search(r'ws-connect="([^"]+)"', page)[1])
+    headers = embedded_app.ws_headers("alice")
+    with connect(f"{embedded_app.ws_url}{url}", additional_headers=headers) as ws:
+        first = ws.recv(10)
+    state = re.search(rf'<div id="video-{video["id"]}-state".*?</div>', first, re.S)
+    assert state and "Downloaded" in state[0], first
+
+
+@pytest.mark.parametrize("since", ["nan", "inf", "-1e400", "1e308", "-5", "x", "", "9" * 400])
+def test_a_socket_that_says_nonsense_for_since_still_works(embedded_app, since):
+    with ui_socket(embedded_app, f"page=library&since={since}") as ws:
+        received(ws, 0.5)  # a socket that failed to connect is closed: recv raises
+        assert ws.ping().wait(5)
 
 
 def test_the_activity_socket_shows_metadata_jobs_only_when_asked(embedded_app, media):

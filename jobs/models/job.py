@@ -91,6 +91,8 @@ class Job(ClaimMixin, ParentMixin, ReportingMixin, StoredMixin, models.Model):
             models.Index(fields=["status", "queue"]),
             models.Index(fields=["owner", "-created_at"]),
             models.Index(fields=["queue", "status", "priority"], name="jobs_claim_order"),
+            # History, metrics and the pages' sockets read recently finished jobs.
+            models.Index(fields=["finished_at"], name="jobs_finished_at"),
         ]
         constraints = [
             models.UniqueConstraint(
