@@ -38,7 +38,7 @@ def channel_layers(redis_url: str) -> dict[str, Any]:
     }
     return {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "jobs.channel_layer.BatchingRedisChannelLayer",
             "CONFIG": {"hosts": [host], "capacity": CHANNEL_CAPACITY, "expiry": 30},
         }
     }
