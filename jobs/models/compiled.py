@@ -1,5 +1,6 @@
 """An UPDATE built with the ORM once per process and database, then run with
-new values, returning the rows it changed.
+new values, returning the rows it changed; and an UPDATE with the rows it
+adds elsewhere, in one statement (``update_then_insert``).
 
 A worker claims a job for every message. Building the claim's queryset (its
 subqueries) and compiling it to SQL cost the worker more CPU than the claim
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models.sql import UpdateQuery
 
 Build = Callable[[dict[str, Any]], tuple[models.QuerySet, dict[str, Any]]]
@@ -70,3 +71,44 @@ class CompiledUpdate:
     def _prepare(self, name: str, value: Any, connection) -> Any:
         field = self.model._meta.get_field(self.placeholders[name][0])
         return field.get_db_prep_value(value, connection)
+
+
+def update_then_insert(queryset: models.QuerySet, values: dict[str, Any], rows: list) -> bool:
+    """``queryset.update(**values)`` and, if it changed a row, insert ``rows``
+    (model instances, all of one model), as one statement on PostgreSQL: a
+    data-modifying ``WITH`` whose ``INSERT`` takes place only if the UPDATE
+    changed something. No BEGIN and COMMIT of its own: outside a transaction
+    it commits by itself, in one round trip where a transaction takes four.
+    Elsewhere (SQLite has no such ``WITH``) the two run in one transaction.
+    True if the UPDATE changed a row."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql" or not rows:
+        with transaction.atomic(using=queryset.db):
+            if not queryset.update(**values):
+                return False
+            if rows:
+                type(rows[0]).objects.using(queryset.db).bulk_create(rows)
+            return True
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    update, params = query.get_compiler(connection=connection).as_sql()
+    meta = type(rows[0])._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    # Typed by the driver as they would be in an INSERT (a uuid, a timestamptz),
+    # a text given to a varchar column as there: too long is an error.
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    columns = ", ".join(quote(f.column) for f in fields)
+    sql = (
+        f"WITH changed AS ({update} RETURNING 1) "
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+        f"SELECT * FROM (VALUES {', '.join([row] * len(rows))}) AS v "
+        "WHERE EXISTS (SELECT FROM changed)"
+    )
+    params = [
+        *params,
+        *(f.get_db_prep_save(getattr(r, f.attname), connection) for r in rows for f in fields),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount > 0

@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from jobs import broker, kinds
 from jobs.models.claiming import ClaimMixin
+from jobs.models.compiled import update_then_insert
 from jobs.models.family import ParentMixin
+from jobs.models.log import JobLog
 from jobs.models.queryset import JobQuerySet
 from jobs.models.reporting import ReportingMixin
 from jobs.models.stored import StoredMixin
@@ -217,20 +219,22 @@ class Job(ClaimMixin, ParentMixin, ReportingMixin, StoredMixin, models.Model):
         )
 
     def _finish(self, status: str, **fields) -> bool:
-        """End the attempt this process runs, with its log lines, in one transaction."""
+        """End the attempt this process runs, with its log lines, in one
+        statement (PostgreSQL) or one transaction (``update_then_insert``)."""
         now = timezone.now()
-        with transaction.atomic():
-            if not self._running().update(
-                status=status, finished_at=now, heartbeat_at=now, **fields
-            ):
-                return False
-            self.status, self.finished_at = status, now
-            for name, value in fields.items():
-                setattr(self, name, value)
-            level = "error" if status == Status.FAILED else "info"
-            self.log(level, f"{status.capitalize()}{': ' + self.error if self.error else ''}")
-            if self.stored is not None:  # a dead attempt's work that nobody will record
-                transaction.on_commit(self.discard_stored)
+        error = fields.get("error", self.error)
+        level = "error" if status == Status.FAILED else "info"
+        message = f"{status.capitalize()}{': ' + error if error else ''}"
+        line = JobLog(job_id=self.pk, level=level, message=message[:4000], ts=now)
+        lines = [*self.take_log_lines(), line]
+        values = {"status": status, "finished_at": now, "heartbeat_at": now, **fields}
+        if not update_then_insert(self._running(), values, lines):
+            self.defer_log_lines(lines[:-1])
+            return False
+        for name, value in values.items():
+            setattr(self, name, value)
+        if self.stored is not None:  # a dead attempt's work that nobody will record
+            transaction.on_commit(self.discard_stored)
         self.publish_status()
         self.settle_parent()
         return True
