@@ -173,13 +173,17 @@ class Publisher:
         self._queues[hash(event["frame"]["job_id"]) % SENDERS].put_nowait(event)
 
     async def _sender(self, queue: asyncio.Queue) -> None:
+        ts = 0.0
         while True:
             events = [await queue.get()]
             while len(events) < BATCH and not queue.empty():
                 events.append(queue.get_nowait())
-            now, sends = time.time(), []
+            sends = []
             for event in events:
-                event["frame"]["ts"] = now
+                # Each frame its own time, even within a batch: the pages'
+                # sockets render a fragment once per (job, ts).
+                ts = max(time.time(), ts + 1e-6)
+                event["frame"]["ts"] = ts
                 message = {"type": "job.event", **event}
                 sends += [(user_group(event["owner_id"]), message), (ALL_GROUP, message)]
             try:
