@@ -45,11 +45,10 @@ REJOIN_EVERY = 10
 PLACE_TTL = 3 * REJOIN_EVERY
 # A user's places in Redis (scaled mode): a sorted set named with their id.
 PLACES_PREFIX = "mvidarr:sockets:"
-# Threads that render the sockets' fragments (shared_render renders each once).
-RENDER_THREADS = 4
 
 logger = logging.getLogger(__name__)
-_render_threads = ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="fragments")
+# Threads that render the sockets' fragments (shared_render renders each once).
+_render_threads = ThreadPoolExecutor(settings.FRAGMENT_THREADS, thread_name_prefix="fragments")
 
 
 def on_render_threads(func):

@@ -304,6 +304,10 @@ AXES_SENSITIVE_PARAMETERS: list[str] = []  # log who and from where (never the p
 
 ROOT_URLCONF = "mvidarr.urls"
 ASGI_APPLICATION = "mvidarr.asgi.application"
+# Threads of a web server process: views (mvidarr.asgi) and the live pages'
+# fragments (jobs.sockets). Each may hold a database connection.
+REQUEST_THREADS = 12
+FRAGMENT_THREADS = 4
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "library"
 LOGOUT_REDIRECT_URL = "login"
@@ -326,10 +330,10 @@ TEMPLATES = [
 if database_url := envstr("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(database_url)}
     if "postgresql" in DATABASES["default"]["ENGINE"]:
-        # Under ASGI every request may run on another thread, so Django's
-        # per-thread persistent connections pile up; a pool shares a few.
-        # Every worker thread may hold one during a job; the rest is for requests.
-        pool_size = sum(QUEUE_CONCURRENCY.values()) + 12
+        # Under ASGI requests run on several threads, so Django's per-thread
+        # persistent connections pile up; a pool shares a few. Every worker
+        # thread may hold one during a job, every web server thread one.
+        pool_size = sum(QUEUE_CONCURRENCY.values()) + REQUEST_THREADS + FRAGMENT_THREADS
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
             "max_size": pool_size,
