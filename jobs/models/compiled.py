@@ -14,12 +14,16 @@ costs the database, and reading the claimed row back took one more query.
    remembered (a placeholder found nowhere is an error, at once).
 3. ``RETURNING`` every column (PostgreSQL, and SQLite since 3.35) brings the
    changed rows back; ``Model.objects.raw`` applies the fields' converters.
-4. ``run(**values)`` prepares each value as its field would and puts it in
+4. On PostgreSQL, every other parameter is a constant (a status, an empty
+   error, None): it is written into the SQL as a literal once, as psycopg's
+   client-side binding would write it on every run (``_inline``).
+5. ``run(**values)`` prepares each value as its field would and puts it in
    its placeholder's places.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +32,8 @@ from django.db import connections, models, transaction
 from django.db.models.sql import UpdateQuery
 
 Build = Callable[[dict[str, Any]], tuple[models.QuerySet, dict[str, Any]]]
+# A parameter's place in Django's SQL ("%%" is a literal percent sign).
+PARAMETER = re.compile(r"%[s%]")
 
 
 class CompiledUpdate:
@@ -63,6 +69,8 @@ class CompiledUpdate:
             places[name] = [i for i, param in enumerate(params) if param == prepared]
             if not places[name]:
                 raise ImproperlyConfigured(f"Placeholder {name!r} is not in: {sql}")
+        if connection.vendor == "postgresql":
+            sql, params, places = _inline(sql, params, places, connection)
         columns = ", ".join(
             connection.ops.quote_name(field.column) for field in self.model._meta.concrete_fields
         )
@@ -71,6 +79,32 @@ class CompiledUpdate:
     def _prepare(self, name: str, value: Any, connection) -> Any:
         field = self.model._meta.get_field(self.placeholders[name][0])
         return field.get_db_prep_value(value, connection)
+
+
+def _inline(
+    sql: str, params: list, places: dict[str, list[int]], connection
+) -> tuple[str, list, dict[str, list[int]]]:
+    """``sql`` with every parameter that is no placeholder's written in as a
+    literal; the parameters and places that remain."""
+    if [m.group() for m in PARAMETER.finditer(sql)].count("%s") != len(params):
+        raise ImproperlyConfigured(f"Not one parameter per place in: {sql}")
+    variable = {i for indexes in places.values() for i in indexes}
+    kept: list = []
+    moved: dict[int, int] = {}  # old index: new index
+    counter = iter(range(len(params)))
+
+    def write(match: re.Match) -> str:
+        if match.group() == "%%":
+            return "%%"
+        i = next(counter)
+        if i in variable:
+            moved[i] = len(kept)
+            kept.append(params[i])
+            return "%s"
+        return connection.ops.compose_sql("%s", [params[i]]).replace("%", "%%")
+
+    sql = PARAMETER.sub(write, sql)
+    return sql, kept, {name: [moved[i] for i in indexes] for name, indexes in places.items()}
 
 
 def update_then_insert(queryset: models.QuerySet, values: dict[str, Any], rows: list) -> bool:
