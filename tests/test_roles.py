@@ -46,6 +46,14 @@ def test_permissions_of_the_account_and_of_its_groups_count_alike(
     assert root.has_perm("videos.delete_video") and root.has_perm("sources.add_source")
 
 
+def test_each_account_reads_its_own_permissions_through_the_one_compiled_query(users, viewer):
+    accounts = [users["bob"], viewer, users["alice"], viewer]
+    fresh = [type(account).objects.get(pk=account.pk) for account in accounts]
+    assert [a.has_perm("videos.change_video") for a in fresh] == [True, False, True, False]
+    users["alice"].groups.clear()
+    assert not type(viewer).objects.get(pk=users["alice"].pk).has_perm("videos.view_video")
+
+
 def test_a_viewer_sees_its_owners_library_and_nobody_elses(client, users, viewer):
     alice, bob = users["alice"], users["bob"]
     mine = video_of(alice, "Alice Song", artist="Alice Band")
