@@ -21,11 +21,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
-from django.db import connections, transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 
+from mvidarr.compiled import CompiledSelect
 from mvidarr.models import Viewer
 
 MEMBERS, VIEWERS = "Members", "Viewers"
@@ -122,12 +123,8 @@ class PermissionBackend(ModelBackend):
     (those given to the user and to its groups, as one UNION) instead of
     two: every unsafe API call and every mutating page asks for them.
 
-    Building and compiling that UNION cost more CPU than running it, so its
-    SQL is compiled once per database with a placeholder account id (one no
-    account has), and each user's id is put in the placeholder's places."""
-
-    PLACEHOLDER = -1
-    _compiled: dict[tuple[str, str], tuple[str, list, list[int]]] = {}
+    Building and compiling that UNION cost more CPU than running it, so it is
+    compiled once per database (``mvidarr.compiled``)."""
 
     def get_all_permissions(self, user_obj, obj=None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
@@ -136,37 +133,24 @@ class PermissionBackend(ModelBackend):
             if user_obj.is_superuser:
                 labels = _labels(Permission.objects.all())
             else:
-                labels = self._labels_of(user_obj.pk)
+                labels = _LABELS.run(user=user_obj.pk)
             user_obj._perm_cache = {f"{app}.{name}" for app, name in labels}
         return user_obj._perm_cache
-
-    def _labels_of(self, user_id: int) -> list[tuple[str, str]]:
-        connection = connections[Permission.objects.db]
-        key = (connection.alias, connection.vendor)
-        if (compiled := self._compiled.get(key)) is None:
-            compiled = self._compiled[key] = self._compile(connection)
-        sql, params, places = compiled
-        params = params.copy()
-        for i in places:
-            params[i] = user_id
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-
-    def _compile(self, connection) -> tuple[str, list, list[int]]:
-        account = get_user_model()(pk=self.PLACEHOLDER)
-        union = _labels(self._get_user_permissions(account)).union(
-            _labels(self._get_group_permissions(account))
-        )
-        sql, params = union.query.get_compiler(connection=connection).as_sql()
-        places = [i for i, param in enumerate(params) if param == self.PLACEHOLDER]
-        if len(places) != 2:
-            raise ImproperlyConfigured(f"The account's id is not twice in: {sql}")
-        return sql, list(params), places
 
 
 def _labels(perms):
     return perms.values_list("content_type__app_label", "codename").order_by()
+
+
+def _labels_of_account(p: dict):
+    backend, account = ModelBackend(), get_user_model()(pk=p["user"])
+    return _labels(backend._get_user_permissions(account)).union(
+        _labels(backend._get_group_permissions(account))
+    )
+
+
+# A permission's id is an account's id in type; no account has the id -1.
+_LABELS = CompiledSelect(Permission, {"user": ("id", -1)}, _labels_of_account)
 
 
 def check_viewer(user, owner) -> None:

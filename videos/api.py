@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Annotated
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
@@ -16,6 +15,7 @@ from videos.editing import edit_video, edit_videos
 from videos.models import MAX_ID, Profile, UnknownProfile, Video, clean_text
 from videos.tasks import start_bulk_download
 from videos.validation import MAX_URL_LENGTH, BadUrl
+from videos.views import get_video_for_user
 
 router = Router(tags=["videos"])
 # One of these or nothing (422 otherwise).
@@ -120,10 +120,6 @@ def _add_video(request: HttpRequest, data: VideoIn) -> tuple[Video, bool]:
         return Video.objects.add(request.auth, data.url, data.title, data.artist, profile)
     except (BadUrl, UnknownProfile) as e:
         raise HttpError(400, str(e)) from None
-
-
-def get_video_for_user(request: HttpRequest, video_id: int) -> Video:
-    return get_object_or_404(Video.objects.for_user(request.auth), pk=video_id)
 
 
 @router.post("/videos", response={200: VideoOut, 201: VideoOut})

@@ -5,7 +5,7 @@ from django.contrib.auth.context_processors import PermWrapper
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
@@ -27,7 +27,11 @@ BULK_LIMIT = 500
 
 
 def get_video_for_user(request: HttpRequest, pk: int) -> Video:
-    return get_object_or_404(Video.objects.for_user(request.user), pk=pk)
+    """The video, if the request's user may see it, else 404 (pages and API)."""
+    try:
+        return Video.objects.get_for_user(request.user, pk)
+    except Video.DoesNotExist:
+        raise Http404 from None
 
 
 def with_active_jobs(videos) -> list[Video]:

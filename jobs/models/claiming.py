@@ -14,10 +14,10 @@ from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from jobs.models.compiled import CompiledUpdate
 from jobs.models.queryset import CLAIM_SLACK
 from jobs.models.queues import PausedQueue
 from jobs.status import Status
+from mvidarr.compiled import CompiledUpdate
 
 if TYPE_CHECKING:  # annotations only: Job is built from this mixin
     from jobs.models.job import Job

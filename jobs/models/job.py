@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from jobs import broker, kinds
 from jobs.models.claiming import ClaimMixin
-from jobs.models.compiled import update_then_insert
 from jobs.models.family import ParentMixin
 from jobs.models.log import JobLog
 from jobs.models.queryset import JobQuerySet
@@ -22,6 +21,7 @@ from jobs.models.reporting import ReportingMixin
 from jobs.models.stored import StoredMixin
 from jobs.status import ACTIVE, PROGRESS_FIELDS, Status
 from mvidarr import config
+from mvidarr.compiled import update_then_insert
 
 
 def default_max_attempts() -> int:

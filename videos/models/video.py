@@ -14,14 +14,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs.models import Job
-from mvidarr.roles import library_of
+from mvidarr.compiled import CompiledSelect
+from mvidarr.roles import library_of, library_owner_id
 from videos import titles
 from videos.models.artist import Artist
 from videos.models.filing import TECHNICAL, LibraryFiling
 from videos.models.library import remove_files, remove_thumbnails
 from videos.models.profile import Profile
 from videos.models.status import VideoStatus
-from videos.models.text import clean_text
+from videos.models.text import MAX_ID, clean_text
 from videos.validation import check_url
 
 # What people may set for the NFO, beside artist and title.
@@ -34,6 +35,20 @@ class VideoQuerySet(models.QuerySet):
         """What ``user`` may see: everything for staff, else their own (and
         a viewer its owner's, see ``mvidarr.roles``)."""
         return self if user.is_staff else self.filter(library_of(user))
+
+    def get_for_user(self, user, pk: int) -> Video:
+        """``for_user(user).get(pk=pk)`` with its artist, compiled once (every
+        action on one video starts here); ``Video.DoesNotExist`` if ``user``
+        may not see it or no id can be ``pk``."""
+        if not 0 < pk <= MAX_ID:
+            raise Video.DoesNotExist
+        if user.is_staff:
+            found = _BY_ID.run(pk=pk)
+        else:
+            found = _VISIBLE_BY_ID.run(pk=pk, owner=user.pk, viewed=library_owner_id(user))
+        if not found:
+            raise Video.DoesNotExist
+        return found[0]
 
     def mark_downloading(self) -> int:
         return self.update(status=Video.Status.DOWNLOADING, error="")
@@ -383,3 +398,19 @@ class Video(LibraryFiling, models.Model):
 def _with_file_or(status: str) -> Case:
     """In an UPDATE: "downloaded" for a video with a library file, else ``status``."""
     return Case(When(file="", then=Value(status)), default=Value(Video.Status.DOWNLOADED))
+
+
+# ``VideoQuerySet.get_for_user``: a video by id, for staff and for the others
+# (their own, and a viewer's owner's: ``library_of``), with its artist.
+_BY_ID = CompiledSelect(
+    Video,
+    {"pk": ("id", -1)},
+    lambda p: Video.objects.select_related("artist").filter(pk=p["pk"]),
+)
+_VISIBLE_BY_ID = CompiledSelect(
+    Video,
+    {"pk": ("id", -1), "owner": ("owner", -2), "viewed": ("owner", -3)},
+    lambda p: Video.objects.select_related("artist").filter(
+        pk=p["pk"], owner_id__in=(p["owner"], p["viewed"])
+    ),
+)

@@ -1,0 +1,123 @@
+"""mvidarr.compiled: a SELECT or an UPDATE compiled once, run with new values,
+its constants written into the SQL once on PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.db.models import F
+
+from jobs.models import Job
+from mvidarr.compiled import CompiledSelect, CompiledUpdate
+from mvidarr.models import ApiKey
+from tests.pagekit import job_of, video_of
+from videos.models import Video
+
+AWKWARD = "it's 100% done; %s %% %(name)s \\ -- DROP TABLE jobs_job;"
+
+
+def label_update() -> CompiledUpdate:
+    """The job ``pk``, if its label has a percent sign, gets awkward constants."""
+
+    def build(p: dict) -> tuple:
+        rows = Job.objects.filter(pk=p["pk"], label__contains="%")
+        return rows, {"error": AWKWARD, "error_code": "", "percent": None, "stage": p["stage"]}
+
+    placeholders = {"pk": ("id", uuid.UUID(int=1)), "stage": ("stage", "\x00")}
+    return CompiledUpdate(Job, placeholders, build)
+
+
+def test_a_compiled_update_changes_only_its_rows_and_writes_constants_as_they_are(users):
+    sale, plain = job_of(users["alice"], label="50% off"), job_of(users["alice"], label="plain")
+    update = label_update()
+    for _ in range(2):  # compiled once, run twice
+        changed = update.run(pk=sale.pk, stage="one % two")
+        assert [(j.pk, j.error, j.stage) for j in changed] == [(sale.pk, AWKWARD, "one % two")]
+    assert update.run(pk=plain.pk, stage="x") == []
+    sale.refresh_from_db(), plain.refresh_from_db()
+    assert (sale.error, sale.stage, sale.percent) == (AWKWARD, "one % two", None)
+    assert (plain.error, plain.stage) == ("", plain.stage)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite binds natively")
+def test_only_the_values_of_each_run_travel_as_parameters(users):
+    sent = []
+
+    def spy(execute, sql, params, many, context):
+        sent.append(list(params))
+        return execute(sql, params, many, context)
+
+    job = job_of(users["alice"], label="50% off")
+    with connection.execute_wrapper(spy):
+        label_update().run(pk=job.pk, stage="two")
+    assert [sorted(map(str, params)) for params in sent] == [sorted([str(job.pk), "two"])]
+
+
+def keys_by_name() -> tuple[CompiledSelect, list]:
+    """Keys by name, with their user and its viewer row; and each build."""
+    builds = []
+
+    def build(p: dict):
+        builds.append(p)
+        return ApiKey.objects.select_related("user", "user__viewer").filter(name=p["name"])
+
+    return CompiledSelect(ApiKey, {"name": ("name", "\x00")}, build), builds
+
+
+def test_a_compiled_select_gives_what_the_queryset_gives_with_its_related_rows(
+    users, viewer, django_assert_num_queries
+):
+    ApiKey.issue(users["alice"], name="50% off")
+    ApiKey.issue(viewer, name="50% off", scopes=["read"])
+    ApiKey.issue(users["bob"], name="other")
+    select, builds = keys_by_name()
+    orm = ApiKey.objects.select_related("user", "user__viewer").filter(name="50% off")
+    for _ in range(2):
+        with django_assert_num_queries(1):  # the related rows came along
+            found = sorted(select.run(name="50% off"), key=lambda k: k.pk)
+            seen = [(k.user.username, getattr(k.user, "viewer", None)) for k in found]
+        assert seen == [("alice", None), ("vera", viewer.viewer)]
+        assert seen[1][1].owner_id == users["alice"].pk
+        expected = sorted(orm, key=lambda k: k.pk)
+        assert [(k.pk, k.scopes, k.created_at) for k in found] == [
+            (k.pk, k.scopes, k.created_at) for k in expected
+        ]
+        assert found[0].created_at.tzinfo is not None and found[1].scopes == ["read"]
+    assert len(builds) == 1  # compiled once
+    assert select.run(name="nobody's") == []
+
+
+def test_compiled_values_list_rows_are_tuples_of_the_fields(users):
+    video = video_of(users["alice"], "A % title")
+    select = CompiledSelect(
+        Video,
+        {"url": ("url", "\x00")},
+        lambda p: Video.objects.filter(url=p["url"]).values_list("pk", "title", "created_at"),
+    )
+    assert select.run(url=video.url) == [(video.pk, "A % title", video.created_at)]
+
+
+def test_what_cannot_be_compiled_is_an_error_at_once(users):
+    missing = CompiledSelect(Video, {"pk": ("id", -1)}, lambda p: Video.objects.filter(pk=5))
+    with pytest.raises(ImproperlyConfigured, match="Placeholder 'pk'"):
+        missing.run(pk=5)
+    counted = CompiledSelect(
+        Video, {"pk": ("id", -1)}, lambda p: Video.objects.filter(pk=p["pk"]).annotate(t=F("title"))
+    )
+    with pytest.raises(ImproperlyConfigured, match="Annotations"):
+        counted.run(pk=5)
+
+
+@pytest.mark.parametrize("pk", [0, -1, 2**63, 10**30])
+def test_a_video_is_found_only_by_who_may_see_it(users, viewer, pk):
+    alice, bob, staff = users["alice"], users["bob"], users["staff"]
+    mine = video_of(alice, "Song", artist="Band")
+    for user in (alice, viewer, staff):
+        found = Video.objects.get_for_user(user, mine.pk)
+        assert (found, found.artist.name) == (mine, "Band")
+    for user, video_id in ((bob, mine.pk), (alice, pk), (staff, pk)):
+        with pytest.raises(Video.DoesNotExist):
+            Video.objects.get_for_user(user, video_id)
