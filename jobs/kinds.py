@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # annotations only; the models import this module
+    from django.db.models import QuerySet
+
     from jobs.models import Job
 
 DEFAULT_QUEUE = "default"
@@ -64,8 +66,11 @@ class Kind:
         Kinds that people may not start directly keep this default."""
         raise Refused(f"Jobs of kind {self.name!r} cannot be started directly.")
 
-    def queued(self, job: Job) -> None:
-        """A new job of this kind was created (in the creating transaction)."""
+    def queued(self, jobs: list[Job]) -> tuple[QuerySet, dict[str, Any]] | None:
+        """What new jobs of this kind change elsewhere (a video becomes
+        "downloading"): rows and the values they get, written in the
+        statement or transaction that creates the jobs; None for nothing."""
+        return None
 
     def prepare(self, job: Job) -> dict[str, Any]:
         """Plain parameters for the child process, read with the database."""

@@ -1,7 +1,9 @@
 """Queries built with the ORM once per process and database, then run with
 new values: a SELECT returning model instances (``CompiledSelect``), an
-UPDATE returning the rows it changed (``CompiledUpdate``); and an UPDATE with
-the rows it adds elsewhere, in one statement (``update_then_insert``).
+UPDATE returning the rows it changed (``CompiledUpdate``); and, as one
+statement on PostgreSQL, an UPDATE with the rows it adds elsewhere
+(``update_then_insert``: a job's end) or rows with the change they make
+(``insert_then_update``: a new job, its log line, its video "downloading").
 
 A worker claims a job for every message, and every API call looks up its
 key. Building such a queryset and compiling it to SQL cost more CPU than
@@ -30,10 +32,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, models, transaction
+from django.db import connections, models, router, transaction
 from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.sql import UpdateQuery
 
@@ -198,26 +201,66 @@ def update_then_insert(queryset: models.QuerySet, values: dict[str, Any], rows: 
             if rows:
                 type(rows[0]).objects.using(queryset.db).bulk_create(rows)
             return True
+    update, params = _update_sql(queryset, values, connection)
+    insert, row_params = _insert_sql(rows, connection, select=True)
+    sql = f"WITH changed AS ({update} RETURNING 1) {insert} WHERE EXISTS (SELECT FROM changed)"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *row_params])
+        return cursor.rowcount > 0
+
+
+def insert_then_update(
+    rows: list[models.Model], change: tuple[models.QuerySet, dict[str, Any]] | None = None
+) -> None:
+    """Insert ``rows`` (model instances, one per statement, each row's foreign
+    keys pointing to rows before it) and make ``change`` (a queryset and the
+    values its rows get), as one statement on PostgreSQL: each INSERT a
+    data-modifying ``WITH``. Outside a transaction it commits by itself; in
+    one, it runs in a savepoint, so that its error (an ``IntegrityError``)
+    leaves the transaction usable. Elsewhere the statements run in one
+    transaction. The rows are saved instances afterwards."""
+    db = rows[0]._state.db or router.db_for_write(type(rows[0]))
+    connection = connections[db]
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=db):
+            for row in rows:
+                row.save(force_insert=True, using=db)
+            if change:
+                change[0].using(db).update(**change[1])
+        return
+    statements = [_insert_sql([row], connection) for row in rows]
+    if change:
+        statements.append(_update_sql(*change, connection))
+    *first, (last, params) = statements
+    ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(first))
+    sql = f"WITH {ctes} {last}" if ctes else last
+    params = [p for _, ps in first for p in ps] + list(params)
+    savepoint = transaction.atomic(using=db) if connection.in_atomic_block else nullcontext()
+    with savepoint, connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    for row in rows:
+        row._state.adding, row._state.db = False, db
+
+
+def _update_sql(queryset: models.QuerySet, values: dict[str, Any], connection) -> tuple:
     query = queryset.query.chain(UpdateQuery)
     query.add_update_values(values)
-    update, params = query.get_compiler(connection=connection).as_sql()
+    return query.get_compiler(connection=connection).as_sql()
+
+
+def _insert_sql(rows: list[models.Model], connection, select: bool = False) -> tuple[str, list]:
+    """The INSERT of ``rows`` (all of one model; what ``Model.save`` sends,
+    without an auto-incremented key); with ``select``, an ``INSERT … SELECT``
+    to end with a ``WHERE`` (its values are typed by their own, not by the
+    columns: no untyped NULL there)."""
     meta = type(rows[0])._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
     quote = connection.ops.quote_name
     # Typed by the driver as they would be in an INSERT (a uuid, a timestamptz),
     # a text given to a varchar column as there: too long is an error.
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    columns = ", ".join(quote(f.column) for f in fields)
-    sql = (
-        f"WITH changed AS ({update} RETURNING 1) "
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-        f"SELECT * FROM (VALUES {', '.join([row] * len(rows))}) AS v "
-        "WHERE EXISTS (SELECT FROM changed)"
-    )
-    params = [
-        *params,
-        *(f.get_db_prep_save(getattr(r, f.attname), connection) for r in rows for f in fields),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount > 0
+    values = ", ".join([row] * len(rows))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+    sql += f"SELECT * FROM (VALUES {values}) AS v" if select else f"VALUES {values}"
+    params = [f.get_db_prep_save(f.pre_save(r, add=True), connection) for r in rows for f in fields]
+    return sql, params

@@ -3,15 +3,16 @@ its constants written into the SQL once on PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
-from jobs.models import Job
-from mvidarr.compiled import CompiledSelect, CompiledUpdate
+from jobs.models import Job, JobLog
+from mvidarr.compiled import CompiledSelect, CompiledUpdate, insert_then_update
 from mvidarr.models import ApiKey
 from tests.pagekit import job_of, video_of
 from videos.models import Video
@@ -121,3 +122,50 @@ def test_a_video_is_found_only_by_who_may_see_it(users, viewer, pk):
     for user, video_id in ((bob, mine.pk), (alice, pk), (staff, pk)):
         with pytest.raises(Video.DoesNotExist):
             Video.objects.get_for_user(user, video_id)
+
+
+def queued_job(user, video) -> tuple[Job, JobLog]:
+    job = Job(kind="download_video", owner=user, subject=video.subject, queue="video_downloads")
+    return job, job.log_line("info", "Queued 100% %s")
+
+
+def test_rows_and_a_change_are_written_together_as_saved_rows(users):
+    video = video_of(users["alice"])
+    job, line = queued_job(users["alice"], video)
+    insert_then_update([job, line], (Video.objects.filter(pk=video.pk), {"status": "downloading"}))
+    assert not job._state.adding and Job.objects.get(pk=job.pk).created_at == job.created_at
+    assert [(r.job_id, r.message) for r in JobLog.objects.all()] == [(job.pk, "Queued 100% %s")]
+    video.refresh_from_db()
+    assert video.status == "downloading"
+    job.stage = "saved again"
+    job.save()  # an UPDATE now
+    assert Job.objects.get(pk=job.pk).stage == "saved again"
+
+
+@pytest.mark.parametrize("outer", [False, True])
+def test_rows_that_break_a_constraint_write_nothing_and_leave_the_transaction_usable(users, outer):
+    video = video_of(users["alice"])
+    job_of(users["alice"], video)  # an active download of the video already
+    job, line = queued_job(users["alice"], video)
+    change = (Video.objects.filter(pk=video.pk), {"status": "downloading"})
+    with transaction.atomic() if outer else contextlib.nullcontext():
+        with pytest.raises(IntegrityError):
+            insert_then_update([job, line], change)
+        assert Job.objects.count() == 1  # the transaction still answers
+    assert (JobLog.objects.count(), Video.objects.get(pk=video.pk).status) == (0, "wanted")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_rows_and_a_change_are_one_statement_outside_a_transaction(users):
+    video = video_of(users["alice"])
+    job, line = queued_job(users["alice"], video)
+    sent = []
+
+    def spy(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        insert_then_update([job, line], (Video.objects.filter(pk=video.pk), {"status": "x"}))
+    assert len(sent) == 1 and Video.objects.get(pk=video.pk).status == "x"

@@ -287,6 +287,8 @@ def test_download_selected_makes_one_parent_for_your_own_videos(client, users):
     children = parent.children.all()
     assert {c.params["video_id"] for c in children} == {mine[0].pk, mine[1].pk}
     assert {c.owner_id for c in children} == {alice.pk}
+    assert {v.status for v in mine[:2]} == {"wanted"}  # the objects read before
+    assert {Video.objects.get(pk=v.pk).status for v in mine[:2]} == {"downloading"}
     assert Video.objects.get(pk=theirs.pk).status == "wanted"
     assert not Job.objects.filter(subject=theirs.subject).exists()
     assert "Queued 2 downloads" in client.get("/activity/").content.decode()

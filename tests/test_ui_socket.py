@@ -93,8 +93,9 @@ def test_the_activity_socket_shows_metadata_jobs_only_when_asked(embedded_app, m
 def test_progress_goes_on_while_another_videos_status_fragment_cannot_render(redis_app, media):
     """A download's progress keeps coming on the Library page's socket while
     the fragment of another video's new status waits for the database (the
-    table of artists, which it reads, is locked: PostgreSQL, so scaled mode);
-    that fragment follows once the lock is gone."""
+    table of paused queues, which it reads for a queued job, is locked:
+    PostgreSQL, so scaled mode); that fragment follows once the lock is gone.
+    Queueing the download reads nothing of that table, so it goes through."""
     client = redis_app.client("alice")
     slow, other = (
         add_video(client, media.url(unique(path)))
@@ -106,7 +107,7 @@ def test_progress_goes_on_while_another_videos_status_fragment_cannot_render(red
         job = client.post(f"/api/videos/{slow['id']}/download").json()["job_id"]
         assert f'id="progress-{job}"' in received(ws, 30, until=f'id="progress-{job}"')[-1]
         with psycopg.connect(redis_app.env["DATABASE_URL"]) as db:
-            db.execute("LOCK TABLE videos_artist IN ACCESS EXCLUSIVE MODE")
+            db.execute("LOCK TABLE jobs_pausedqueue IN ACCESS EXCLUSIVE MODE")
             client.post(f"/api/videos/{other['id']}/download")
             while_locked = received(ws, 3)
         then = received(ws, 30, until=f'id="video-{other["id"]}-state"')

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import QuerySet, prefetch_related_objects
 
 from integrations import events
 from jobs import pause
@@ -128,8 +128,9 @@ class DownloadVideo(Kind):
     def start(self, owner, data: dict[str, Any]) -> Job:
         return _add(owner, data).request_download(owner)[0]
 
-    def queued(self, job: Job) -> None:
-        Video.objects.filter(pk=job.params["video_id"]).mark_downloading()
+    def queued(self, jobs: list[Job]) -> tuple[QuerySet, dict[str, Any]]:
+        videos = Video.objects.filter(pk__in=[job.params["video_id"] for job in jobs])
+        return videos, {"status": Video.Status.DOWNLOADING, "error": ""}
 
     def prepare(self, job: Job) -> dict[str, Any]:
         min_free_mb = config.get("MIN_FREE_MB")
@@ -210,9 +211,7 @@ def queue_downloads(parent: Job, videos: list[Video]) -> int:
     videos = [v for v in videos if v.status != Video.Status.IGNORED]
     prefetch_related_objects(videos, "artist")  # their labels name it: one query, not one each
     specs = [ChildSpec(v.subject, {"video_id": v.pk}, v.label) for v in videos]
-    children = parent.add_children(DownloadVideo.name, specs)
-    Video.objects.filter(pk__in=[job.params["video_id"] for job in children]).mark_downloading()
-    return len(children)
+    return len(parent.add_children(DownloadVideo.name, specs))
 
 
 class DownloadPlaylist(Kind):

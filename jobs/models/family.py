@@ -77,7 +77,7 @@ class ParentMixin:
         """Create queued children of ``kind`` and send them once committed. A
         subject that already has an active job of that kind is skipped."""
         model = type(self)
-        queue = kinds.get(kind).queue
+        of_kind = kinds.get(kind)
         created: list[Job] = []
         for batch in batched(specs, BATCH):
             jobs = [
@@ -88,7 +88,7 @@ class ParentMixin:
                     subject=spec.subject,
                     params=spec.params,
                     label=spec.label[:300],
-                    queue=queue,
+                    queue=of_kind.queue,
                     priority=self.priority,
                 )
                 for spec in batch
@@ -97,12 +97,14 @@ class ParentMixin:
             inserted = list(model.objects.filter(pk__in=[job.pk for job in jobs]))
             JobLog.objects.bulk_create(
                 [
-                    JobLog(job=job, message=f"Queued on {queue} by {self.kind} {self.pk}")
+                    JobLog(job=job, message=f"Queued on {of_kind.queue} by {self.kind} {self.pk}")
                     for job in inserted
                 ]
             )
             created += inserted
             if inserted:
+                if change := of_kind.queued(inserted):
+                    change[0].update(**change[1])
                 transaction.on_commit(lambda inserted=inserted: send_all(inserted))
         return created
 

@@ -21,7 +21,7 @@ from jobs.models.reporting import ReportingMixin
 from jobs.models.stored import StoredMixin
 from jobs.status import ACTIVE, PROGRESS_FIELDS, Status
 from mvidarr import config
-from mvidarr.compiled import update_then_insert
+from mvidarr.compiled import insert_then_update, update_then_insert
 
 
 def default_max_attempts() -> int:
@@ -129,21 +129,20 @@ class Job(ClaimMixin, ParentMixin, ReportingMixin, StoredMixin, models.Model):
         """
         spec = kinds.get(kind)
         fields.setdefault("is_parent", spec.waits_for_children)
+        job = cls(
+            kind=kind,
+            owner=owner,
+            subject=subject,
+            params=params or {},
+            queue=spec.queue,
+            enqueued_at=timezone.now(),
+            **fields,
+        )
         try:
-            # One transaction: the row, its first log line and the kind's own
-            # bookkeeping (e.g. the video becomes "downloading").
-            with transaction.atomic():
-                job = cls.objects.create(
-                    kind=kind,
-                    owner=owner,
-                    subject=subject,
-                    params=params or {},
-                    queue=spec.queue,
-                    enqueued_at=timezone.now(),
-                    **fields,
-                )
-                job.log("info", f"Queued on {job.queue}")
-                spec.queued(job)
+            # One statement (PostgreSQL) or transaction: the row, its first
+            # log line and the kind's own bookkeeping (a video "downloading").
+            line = job.log_line("info", f"Queued on {job.queue}")
+            insert_then_update([job, line], spec.queued([job]))
         except IntegrityError:
             existing = cls.objects.active().filter(kind=kind, subject=subject).first()
             if existing is None:  # it finished in between: try once more

@@ -73,10 +73,13 @@ class ReportingMixin:
         waits on this object for the next progress write or state change
         (``flush_log``), so many lines cost one INSERT in a transaction that
         commits anyway."""
-        line = JobLog(job_id=self.pk, level=level, message=message[:4000], ts=timezone.now())
-        self.defer_log_lines([line])
+        self.defer_log_lines([self.log_line(level, message)])
         if not defer:  # with the lines still waiting, in one INSERT
             self.flush_log()
+
+    def log_line(self, level: str, message: str) -> JobLog:
+        """A line of the job's log, stamped now, not yet written."""
+        return JobLog(job_id=self.pk, level=level, message=message[:4000], ts=timezone.now())
 
     def defer_log_lines(self, lines: list[JobLog]) -> None:
         """Lines (made elsewhere, with their own time) for the next write."""

@@ -50,9 +50,6 @@ class VideoQuerySet(models.QuerySet):
             raise Video.DoesNotExist
         return found[0]
 
-    def mark_downloading(self) -> int:
-        return self.update(status=Video.Status.DOWNLOADING, error="")
-
     def stop_downloading(self) -> int:
         """A download ended without a new file: back to what the library holds
         (the old file of a re-download stays, and so does "downloaded")."""
