@@ -217,27 +217,23 @@ def insert_then_update(
     values its rows get), as one statement on PostgreSQL: each INSERT a
     data-modifying ``WITH``. Outside a transaction it commits by itself; in
     one, it runs in a savepoint, so that its error (an ``IntegrityError``)
-    leaves the transaction usable. Elsewhere the statements run in one
-    transaction. The rows are saved instances afterwards."""
+    leaves the transaction usable. Elsewhere the same statements run one by
+    one in a transaction. Either way what ``Model.save`` would send, without
+    its signals; the rows are saved instances afterwards."""
     db = rows[0]._state.db or router.db_for_write(type(rows[0]))
     connection = connections[db]
-    if connection.vendor != "postgresql":
-        with transaction.atomic(using=db):
-            for row in rows:
-                row.save(force_insert=True, using=db)
-            if change:
-                change[0].using(db).update(**change[1])
-        return
     statements = [_insert_sql([row], connection) for row in rows]
     if change:
-        statements.append(_update_sql(*change, connection))
-    *first, (last, params) = statements
-    ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(first))
-    sql = f"WITH {ctes} {last}" if ctes else last
-    params = [p for _, ps in first for p in ps] + list(params)
-    savepoint = transaction.atomic(using=db) if connection.in_atomic_block else nullcontext()
-    with savepoint, connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        statements.append(_update_sql(change[0].using(db), change[1], connection))
+    if connection.vendor == "postgresql":
+        *first, (last, params) = statements
+        ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(first))
+        sql = f"WITH {ctes} {last}" if ctes else last
+        statements = [(sql, [p for _, ps in first for p in ps] + list(params))]
+    alone = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with nullcontext() if alone else transaction.atomic(using=db), connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
     for row in rows:
         row._state.adding, row._state.db = False, db
 
