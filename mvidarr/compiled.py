@@ -37,7 +37,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router, transaction
-from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 from django.db.models.sql import UpdateQuery
 
 # name: (the field whose type the placeholder has, its value)
@@ -95,7 +95,7 @@ class Compiled:
 
 class CompiledSelect(Compiled):
     """``build(placeholders)`` returns a queryset of ``model`` (with its
-    ``select_related``), or a ``values_list`` of any shape."""
+    ``select_related``), or a ``values_list`` (tuples, not ``flat``)."""
 
     def run(self, **values) -> list:
         """The rows, as the queryset would give them."""
@@ -125,6 +125,8 @@ class CompiledSelect(Compiled):
         sql, params = compiler.as_sql()
         converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
         instances = None
+        if queryset._iterable_class not in (ModelIterable, ValuesListIterable):
+            raise ImproperlyConfigured(f"Only instances and tuples are compiled: {sql}")
         if queryset._iterable_class is ModelIterable:
             if compiler.annotation_col_map:
                 raise ImproperlyConfigured(f"Annotations are not compiled: {sql}")

@@ -110,6 +110,13 @@ def test_what_cannot_be_compiled_is_an_error_at_once(users):
     )
     with pytest.raises(ImproperlyConfigured, match="Annotations"):
         counted.run(pk=5)
+    flat = CompiledSelect(
+        Video,
+        {"pk": ("id", -1)},
+        lambda p: Video.objects.filter(pk=p["pk"]).values_list("pk", flat=True),
+    )
+    with pytest.raises(ImproperlyConfigured, match="instances and tuples"):
+        flat.run(pk=5)
 
 
 @pytest.mark.parametrize("pk", [0, -1, 2**63, 10**30])
@@ -143,6 +150,7 @@ def test_rows_and_a_change_are_written_together_as_saved_rows(users):
 
 
 @pytest.mark.parametrize("outer", [False, True])
+@pytest.mark.django_db(transaction=True)  # outer=False: autocommit, as a request runs
 def test_rows_that_break_a_constraint_write_nothing_and_leave_the_transaction_usable(users, outer):
     video = video_of(users["alice"])
     job_of(users["alice"], video)  # an active download of the video already

@@ -105,7 +105,9 @@ def test_progress_goes_on_while_another_videos_status_fragment_cannot_render(red
         finished(client, video["job_id"])
     with ui_socket(redis_app, "page=library") as ws:
         job = client.post(f"/api/videos/{slow['id']}/download").json()["job_id"]
-        assert f'id="progress-{job}"' in received(ws, 30, until=f'id="progress-{job}"')[-1]
+        # Running (claimed) before the lock: a claim reads the paused queues.
+        running = f'id="progress-{job}" class="progress" data-status="running"'
+        assert running in received(ws, 30, until=running)[-1]
         with psycopg.connect(redis_app.env["DATABASE_URL"]) as db:
             db.execute("LOCK TABLE jobs_pausedqueue IN ACCESS EXCLUSIVE MODE")
             client.post(f"/api/videos/{other['id']}/download")
