@@ -70,10 +70,9 @@ def render_row(subject: str, user, page: str) -> str:
     """The live part of ``video:<id>`` for the UI socket: on the video's own
     page its state cell, elsewhere (the Library, an artist's page) its state
     and action cells. Never the whole row, so a ticked checkbox stays ticked."""
-    pk = subject.partition(":")[2]
-    videos = Video.objects.for_user(user).select_related("artist")
-    video = videos.filter(pk=pk).first() if pk.isdigit() else None
-    if video is None:
+    try:
+        video = Video.objects.get_for_user(user, int(subject.partition(":")[2]))
+    except (ValueError, Video.DoesNotExist):
         return "" if page == "video" else _render_gone(subject, user)
     context = {"video": with_active_jobs([video])[0], "live": True, "perms": PermWrapper(user)}
     if page == "video":
