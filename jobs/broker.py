@@ -25,19 +25,20 @@ def message(kind: str, job_id) -> Message:
 
 
 def send(jobs: Iterable[tuple[str, object]], delay: float | None = None) -> None:
-    """Send a message for each ``(kind, job_id)``; ``delay`` in seconds."""
+    """Send a message for each ``(kind, job_id)``; ``delay`` in seconds. On
+    Redis, undelayed messages go with a wake-up for idle workers, which then
+    fetch at once rather than at their next poll: one round trip for all."""
     broker = dramatiq.get_broker()
-    delay_ms = int(delay * 1000) if delay else None
     declared = broker.get_declared_queues()
-    queues = set()
-    for kind, job_id in jobs:
-        sent = message(kind, job_id)
-        if sent.queue_name not in declared:  # no actor in this process declared it yet
-            broker.declare_queue(sent.queue_name)
-        broker.enqueue(sent, delay=delay_ms)
-        queues.add(sent.queue_name)
-    if queues and delay_ms is None and isinstance(broker, WakingRedisBroker):
-        broker.wake(queues)  # idle workers fetch now, not at their next poll
+    messages = [message(kind, job_id) for kind, job_id in jobs]
+    for queue in {sent.queue_name for sent in messages} - declared:
+        broker.declare_queue(queue)  # no actor in this process declared it yet
+    if not delay and isinstance(broker, WakingRedisBroker):
+        if messages:
+            broker.enqueue_and_wake(messages)
+        return
+    for sent in messages:
+        broker.enqueue(sent, delay=int(delay * 1000) if delay else None)
 
 
 def held_job_ids(queues: Iterable[str]) -> set[str] | None:

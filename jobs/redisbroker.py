@@ -5,7 +5,8 @@ Dramatiq's Redis consumers poll: an idle one sleeps 50–100 ms
 worker waited that long before it started. Here:
 
 1. ``wake(queues)`` PUBLISHes each queue's name on one channel once a batch of
-   messages is enqueued (``jobs.broker.send``).
+   messages is enqueued; ``enqueue_and_wake(messages)`` (``jobs.broker.send``)
+   pipelines the messages and the wake-ups, one round trip to Redis for all.
 2. A worker process listens on that channel (one thread and one connection,
    started by its first fetch) and sets the queue's event.
 3. A consumer whose fetch found nothing waits on its queue's event, up to
@@ -23,9 +24,13 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from uuid import uuid4
 
 import redis
+from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import current_millis
+from redis.exceptions import NoScriptError
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +54,58 @@ class WakingRedisBroker(RedisBroker):
             for queue in set(queues):
                 pipe.publish(self.wake_channel, queue)
             pipe.execute()
+
+    def enqueue_and_wake(self, messages: list[Message]) -> None:
+        """``enqueue`` each message (no delay), then ``wake`` their queues, in
+        one pipeline: one round trip to Redis where they take one each.
+
+        1. Each message gets its Redis id and passes the middleware as in
+           ``enqueue``.
+        2. The pipeline runs Dramatiq's dispatch script by its hash with the
+           arguments its own ``enqueue`` passes (``_dispatch``), then the
+           PUBLISHes: Redis runs them in order, so a woken consumer finds the
+           message.
+        3. A Redis that does not know the script yet (it restarted) answers
+           NOSCRIPT to each: those messages are enqueued again the usual way,
+           which loads it, and woken again.
+        """
+        sent = [m.copy(options={"redis_message_id": str(uuid4())}) for m in messages]
+        for message in sent:
+            self.emit_before("enqueue", message, None)
+        sha = self.scripts["dispatch"].sha
+        with self.client.pipeline(transaction=False) as pipe:
+            for message in sent:
+                pipe.evalsha(sha, 1, self.namespace, *self._enqueue_args(message))
+            for queue in {message.queue_name for message in sent}:
+                pipe.publish(self.wake_channel, queue)
+            replies = pipe.execute(raise_on_error=False)[: len(sent)]
+        for reply in replies:
+            if isinstance(reply, Exception) and not isinstance(reply, NoScriptError):
+                raise reply
+        if unknown := [m for m, r in zip(sent, replies, strict=True) if isinstance(r, Exception)]:
+            for message in unknown:
+                self.do_enqueue(
+                    message.queue_name, message.options["redis_message_id"], message.encode()
+                )
+            self.wake(message.queue_name for message in unknown)
+        for message in sent:
+            self.emit_after("enqueue", message, None)
+
+    def _enqueue_args(self, message: Message) -> list:
+        """The dispatch script's arguments for ``enqueue``, in the order
+        Dramatiq's ``_dispatch`` passes them."""
+        return [
+            "enqueue",
+            current_millis(),
+            message.queue_name,
+            self.broker_id,
+            self.heartbeat_timeout,
+            self.dead_message_ttl,
+            self._should_do_maintenance("enqueue"),
+            self._max_unpack_size(),
+            message.options["redis_message_id"],
+            message.encode(),
+        ]
 
     def do_fetch(self, queue_name: str, count: int) -> list:
         event = self._event(queue_name)

@@ -76,3 +76,53 @@ def test_a_message_sent_without_a_wake_up_waits_for_the_next_poll(broker):
         broker.enqueue(message(-1))
         broker.wake([QUEUE])
         thread.join(5)
+
+
+def test_messages_sent_with_their_wake_up_take_one_round_trip_and_wake_the_consumer(
+    broker, monkeypatch
+):
+    got, stop = Queue(), threading.Event()
+    thread = threading.Thread(target=consume, args=(broker, got, stop), daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.5)  # idle: only a wake-up gets it to fetch within 60 s
+        sent, here = [], threading.get_ident()
+        connection_class = broker.client.connection_pool.connection_class
+        send = connection_class.send_packed_command
+
+        def counted(connection, command, *args, **kwargs):
+            if threading.get_ident() == here:  # not the consumer's own connections
+                sent.append(command)
+            return send(connection, command, *args, **kwargs)
+
+        monkeypatch.setattr(connection_class, "send_packed_command", counted)
+        broker.enqueue_and_wake([message(n) for n in range(3)])
+        monkeypatch.undo()
+        assert len(sent) == 1  # the three messages and the wake-up, pipelined
+        assert sorted(got.get(timeout=10)[1][0] for _ in range(3)) == [0, 1, 2]
+    finally:
+        monkeypatch.undo()
+        stop.set()
+        broker.enqueue_and_wake([message(-1)])
+        thread.join(5)
+    assert not thread.is_alive()
+
+
+def test_messages_reach_a_redis_that_forgot_the_dispatch_script(broker):
+    """After a restart Redis knows no script: each pipelined message is
+    refused (NOSCRIPT) and sent again the usual way, which loads it."""
+    got, stop = Queue(), threading.Event()
+    thread = threading.Thread(target=consume, args=(broker, got, stop), daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.5)
+        broker.client.script_flush()
+        broker.enqueue_and_wake([message(1), message(2)])
+        assert broker.client.script_exists(broker.scripts["dispatch"].sha) == [True]
+        assert sorted(got.get(timeout=10)[1][0] for _ in range(2)) == [1, 2]
+        with pytest.raises(Empty):
+            got.get(timeout=1)  # each once
+    finally:
+        stop.set()
+        broker.enqueue_and_wake([message(-1)])
+        thread.join(5)
