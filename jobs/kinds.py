@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # annotations only; the models import this module
-    from django.db.models import QuerySet
-
     from jobs.models import Job
+    from mvidarr.compiled import Change
 
 DEFAULT_QUEUE = "default"
 
@@ -66,10 +65,11 @@ class Kind:
         Kinds that people may not start directly keep this default."""
         raise Refused(f"Jobs of kind {self.name!r} cannot be started directly.")
 
-    def queued(self, jobs: list[Job]) -> tuple[QuerySet, dict[str, Any]] | None:
+    def queued(self, jobs: list[Job]) -> Change | None:
         """What new jobs of this kind change elsewhere (a video becomes
-        "downloading"): rows and the values they get, written in the
-        statement or transaction that creates the jobs; None for nothing."""
+        "downloading"): a model, the primary keys of its rows and the values
+        they get (``mvidarr.compiled.Change``), written in the statement or
+        transaction that creates the jobs; None for nothing."""
         return None
 
     def prepare(self, job: Job) -> dict[str, Any]:

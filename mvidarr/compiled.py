@@ -42,6 +42,8 @@ from django.db.models.sql import UpdateQuery
 
 # name: (the field whose type the placeholder has, its value)
 Placeholders = dict[str, tuple[str, Any]]
+# Rows that get new values: their model, their primary keys, {field name: plain value}.
+Change = tuple[type[models.Model], list, dict[str, Any]]
 # A parameter's place in Django's SQL ("%%" is a literal percent sign).
 PARAMETER = re.compile(r"%[s%]")
 
@@ -211,22 +213,20 @@ def update_then_insert(queryset: models.QuerySet, values: dict[str, Any], rows: 
         return cursor.rowcount > 0
 
 
-def insert_then_update(
-    rows: list[models.Model], change: tuple[models.QuerySet, dict[str, Any]] | None = None
-) -> None:
+def insert_then_update(rows: list[models.Model], change: Change | None = None) -> None:
     """Insert ``rows`` (model instances, one per statement, each row's foreign
-    keys pointing to rows before it) and make ``change`` (a queryset and the
-    values its rows get), as one statement on PostgreSQL: each INSERT a
-    data-modifying ``WITH``. Outside a transaction it commits by itself; in
-    one, it runs in a savepoint, so that its error (an ``IntegrityError``)
-    leaves the transaction usable. Elsewhere the same statements run one by
-    one in a transaction. Either way what ``Model.save`` would send, without
-    its signals; the rows are saved instances afterwards."""
+    keys pointing to rows before it) and make ``change``, as one statement on
+    PostgreSQL: each INSERT a data-modifying ``WITH``. Outside a transaction
+    it commits by itself; in one, it runs in a savepoint, so that its error
+    (an ``IntegrityError``) leaves the transaction usable. Elsewhere the same
+    statements run one by one in a transaction. Either way what
+    ``Model.save`` and ``QuerySet.update`` would send, without signals; the
+    rows are saved instances afterwards."""
     db = rows[0]._state.db or router.db_for_write(type(rows[0]))
     connection = connections[db]
     statements = [_insert_sql([row], connection) for row in rows]
     if change:
-        statements.append(_update_sql(change[0].using(db), change[1], connection))
+        statements.append(_change_sql(change, connection))
     if connection.vendor == "postgresql":
         *first, (last, params) = statements
         ctes = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(first))
@@ -238,6 +238,26 @@ def insert_then_update(
             cursor.execute(sql, params)
     for row in rows:
         row._state.adding, row._state.db = False, db
+
+
+def apply_change(change: Change) -> int:
+    """Make ``change`` on its own: ``QuerySet.update``, as ``insert_then_update`` would."""
+    model, pks, values = change
+    return model.objects.filter(pk__in=pks).update(**values)
+
+
+def _change_sql(change: Change, connection) -> tuple[str, list]:
+    """The UPDATE ``QuerySet.filter(pk__in=…).update(…)`` sends for ``change``,
+    written without building a queryset (a new job costs one)."""
+    model, pks, values = change
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in values]
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    keys = ", ".join(["%s"] * len(pks))
+    sql = f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} IN ({keys})"
+    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    return sql, params + [meta.pk.get_db_prep_value(pk, connection) for pk in pks]
 
 
 def _update_sql(queryset: models.QuerySet, values: dict[str, Any], connection) -> tuple:

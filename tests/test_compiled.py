@@ -139,7 +139,7 @@ def queued_job(user, video) -> tuple[Job, JobLog]:
 def test_rows_and_a_change_are_written_together_as_saved_rows(users):
     video = video_of(users["alice"])
     job, line = queued_job(users["alice"], video)
-    insert_then_update([job, line], (Video.objects.filter(pk=video.pk), {"status": "downloading"}))
+    insert_then_update([job, line], (Video, [video.pk], {"status": "downloading"}))
     assert not job._state.adding and Job.objects.get(pk=job.pk).created_at == job.created_at
     assert [(r.job_id, r.message) for r in JobLog.objects.all()] == [(job.pk, "Queued 100% %s")]
     video.refresh_from_db()
@@ -149,13 +149,23 @@ def test_rows_and_a_change_are_written_together_as_saved_rows(users):
     assert Job.objects.get(pk=job.pk).stage == "saved again"
 
 
+def test_a_change_gives_its_values_to_the_rows_it_names_and_no_others(users):
+    first, second, other = (video_of(users["alice"], f"Song {n}") for n in range(3))
+    job, line = queued_job(users["alice"], first)
+    change = (Video, [first.pk, second.pk], {"status": "downloading", "error": "100% %s"})
+    insert_then_update([job, line], change)
+    changed = Video.objects.filter(status="downloading", error="100% %s")
+    assert sorted(changed.values_list("pk", flat=True)) == [first.pk, second.pk]
+    assert Video.objects.get(pk=other.pk).status == "wanted"
+
+
 @pytest.mark.parametrize("outer", [False, True])
 @pytest.mark.django_db(transaction=True)  # outer=False: autocommit, as a request runs
 def test_rows_that_break_a_constraint_write_nothing_and_leave_the_transaction_usable(users, outer):
     video = video_of(users["alice"])
     job_of(users["alice"], video)  # an active download of the video already
     job, line = queued_job(users["alice"], video)
-    change = (Video.objects.filter(pk=video.pk), {"status": "downloading"})
+    change = (Video, [video.pk], {"status": "downloading"})
     with transaction.atomic() if outer else contextlib.nullcontext():
         with pytest.raises(IntegrityError):
             insert_then_update([job, line], change)
@@ -175,5 +185,5 @@ def test_rows_and_a_change_are_one_statement_outside_a_transaction(users):
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(spy):
-        insert_then_update([job, line], (Video.objects.filter(pk=video.pk), {"status": "x"}))
+        insert_then_update([job, line], (Video, [video.pk], {"status": "x"}))
     assert len(sent) == 1 and Video.objects.get(pk=video.pk).status == "x"

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 
 from integrations import events
 from jobs import pause
@@ -18,6 +18,7 @@ from jobs.child import WorkError
 from jobs.kinds import Kind, Refused
 from jobs.models import ChildSpec, Job
 from mvidarr import config
+from mvidarr.compiled import Change
 from videos import media, nfo, probing
 from videos.models import Artist, Profile, UnknownProfile, Video, download_settings, name_key
 from videos.netguard import policy_params
@@ -128,9 +129,9 @@ class DownloadVideo(Kind):
     def start(self, owner, data: dict[str, Any]) -> Job:
         return _add(owner, data).request_download(owner)[0]
 
-    def queued(self, jobs: list[Job]) -> tuple[QuerySet, dict[str, Any]]:
-        videos = Video.objects.filter(pk__in=[job.params["video_id"] for job in jobs])
-        return videos, {"status": Video.Status.DOWNLOADING, "error": ""}
+    def queued(self, jobs: list[Job]) -> Change:
+        videos = [job.params["video_id"] for job in jobs]
+        return Video, videos, {"status": Video.Status.DOWNLOADING, "error": ""}
 
     def prepare(self, job: Job) -> dict[str, Any]:
         min_free_mb = config.get("MIN_FREE_MB")

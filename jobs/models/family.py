@@ -20,6 +20,7 @@ from django.utils import timezone
 from jobs import broker, kinds
 from jobs.models.log import JobLog
 from jobs.status import Status
+from mvidarr.compiled import apply_change
 
 if TYPE_CHECKING:  # annotations only: Job is built from this mixin
     from jobs.models.job import Job
@@ -104,7 +105,7 @@ class ParentMixin:
             created += inserted
             if inserted:
                 if change := of_kind.queued(inserted):
-                    change[0].update(**change[1])
+                    apply_change(change)
                 transaction.on_commit(lambda inserted=inserted: send_all(inserted))
         return created
 

@@ -9,8 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Case, F, Value, When
-from django.urls import reverse
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from jobs.models import Job
@@ -23,6 +22,7 @@ from videos.models.library import remove_files, remove_thumbnails
 from videos.models.profile import Profile
 from videos.models.status import VideoStatus
 from videos.models.text import MAX_ID, clean_text
+from videos.models.thumbnails import Thumbnails
 from videos.validation import check_url
 
 # What people may set for the NFO, beside artist and title.
@@ -91,7 +91,7 @@ class VideoQuerySet(models.QuerySet):
         return video, created
 
 
-class Video(LibraryFiling, models.Model):
+class Video(LibraryFiling, Thumbnails, models.Model):
     Status = VideoStatus
 
     owner = models.ForeignKey(
@@ -247,16 +247,6 @@ class Video(LibraryFiling, models.Model):
         )
         return job
 
-    def thumbnail_file(self, key: str | int) -> Path:
-        """Where the thumbnail of size ``key`` is kept (``videos.thumbnails``)."""
-        return settings.THUMBS_DIR / str(self.pk) / f"{int(key)}.jpg"
-
-    @property
-    def has_picture_source(self) -> bool:
-        """Whether thumbnails can be made: from the source's own, or from a
-        frame of a file with a picture."""
-        return bool(self.thumbnail_url or (self.file and self.video_codec))
-
     def cancel_jobs(self, kind: str | None = None, keep: Job | None = None) -> int:
         """Cancel the video's active jobs (of one kind); a running one stops
         within a second and leaves no partial file behind."""
@@ -337,30 +327,6 @@ class Video(LibraryFiling, models.Model):
         self.error = ""
         fields = ["file", "file_size", "duration", *TECHNICAL, "status", "error", "updated_at"]
         self.save(update_fields=fields)
-
-    def record_thumbnails(self, sizes: dict[str, int]) -> None:
-        """New thumbnails are in place: their sizes, and new URLs."""
-        Video.objects.filter(pk=self.pk).update(
-            thumbnail_sizes=sizes, thumbnails_version=F("thumbnails_version") + 1
-        )
-        self.refresh_from_db(fields=["thumbnail_sizes", "thumbnails_version"])
-
-    @property
-    def thumbnails(self) -> dict[str, str]:
-        """``{"320": url, …}`` for the sizes that exist, smallest first."""
-        return {
-            key: reverse("video-thumbnail", args=[self.pk, int(key)])
-            + f"?v={self.thumbnails_version}"
-            for key in sorted(self.thumbnail_sizes, key=int)
-        }
-
-    @property
-    def thumbnail_srcset(self) -> str:
-        """The thumbnails as an ``<img srcset>``: each file once, by its real width."""
-        seen: dict[int, str] = {}
-        for key, url in self.thumbnails.items():
-            seen.setdefault(self.thumbnail_sizes[key], url)
-        return ", ".join(f"{url} {width}w" for width, url in sorted(seen.items()))
 
     def mark_failed(self, error: str) -> None:
         """A download failed: "failed", unless an earlier file is still in the library."""
