@@ -12,12 +12,14 @@
    unthrottled downloads of ``clip.mp4`` (364 kB) with the default
    concurrency, so jobs finish all the time while the client submits;
    reported is each submit's round-trip latency.
+   With ``--cpu-only N``, only this, N times in one app (for A/B runs of
+   ``bench.compare``: the CPU figures of a noisy machine need many blocks).
 4. **Pick-up**: ``--completed`` × 3 no-op ``ping`` jobs, one at a time, each
    after half a second with every worker idle; reported are ``started_at −
    created_at`` (how long an idle worker takes to notice a job) and
    ``finished_at − created_at`` from the job row.
 
-    .venv/bin/python -m bench.sequential [--mode embedded|redis|both]
+    .venv/bin/python -m bench.sequential [--mode embedded|redis|both] [--cpu-only N --submits 400]
 """
 
 from __future__ import annotations
@@ -103,8 +105,11 @@ def while_finishing(app, media, n: int) -> dict[str, Any]:
     return {"latency": summarize(latencies), "by_status": done}
 
 
-def run(mode: str, completed_n: int = 10, submits: int = 200) -> dict[str, Any]:
+def run(mode: str, completed_n: int = 10, submits: int = 200, cpu_only: int = 0) -> dict[str, Any]:
     with running(mode) as (app, media):
+        if cpu_only:
+            blocks = [cpu_per_submit(app, media, submits) for _ in range(cpu_only)]
+            return {"mode": mode, "cpu_blocks": blocks}
         return {
             "mode": mode,
             "completed_ms": completed(app, media, completed_n),
@@ -127,6 +132,9 @@ def pickup(app, n: int) -> dict[str, Any]:
 
 
 def report(result: dict[str, Any]) -> str:
+    if "cpu_blocks" in result:
+        figures = ", ".join(str(block["cpu_ms_per_submit"]) for block in result["cpu_blocks"])
+        return f"[{result['mode']}] sequential\n  server CPU per submit, by block: {figures} ms"
     return "\n".join(
         [
             f"[{result['mode']}] sequential",
@@ -144,11 +152,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(
         __doc__.splitlines()[0],
         argv,
-        **{"--completed": {"type": int, "default": 10}, "--submits": {"type": int, "default": 200}},
+        **{
+            "--completed": {"type": int, "default": 10},
+            "--submits": {"type": int, "default": 200},
+            "--cpu-only": {"type": int, "default": 0, "metavar": "N"},
+        },
     )
     results = []
     for mode in modes_of(args.mode):
-        results.append(run(mode, args.completed, args.submits))
+        results.append(run(mode, args.completed, args.submits, args.cpu_only))
         print(report(results[-1]), flush=True)
         write_json(args.json, results)
 
