@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.http import JsonResponse
 from django.shortcuts import redirect
 
+API_PREFIX = "/api/"
 # Paths that work before the first account exists.
-OPEN_PREFIXES = ("/setup/", "/static/", "/api/", "/favicon.ico", "/metrics")
+OPEN_PREFIXES = ("/setup/", "/static/", API_PREFIX, "/favicon.ico", "/metrics")
 _has_users = False
 
 
@@ -35,6 +37,23 @@ def content_security_policy(get_response):
     def middleware(request):
         response = get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+
+    return middleware
+
+
+def api_method_not_allowed(get_response):
+    """django-ninja answers a method that a path of the API does not take
+    with a plain-text 405; the API's errors are JSON ``{"detail"}``, with
+    the ``Allow`` header kept."""
+
+    def middleware(request):
+        response = get_response(request)
+        if response.status_code == 405 and request.path.startswith(API_PREFIX):
+            allowed = response.get("Allow", "")
+            detail = f"Method {request.method} not allowed here; allowed: {allowed or 'none'}."
+            response = JsonResponse({"detail": detail}, status=405)
+            response["Allow"] = allowed
         return response
 
     return middleware

@@ -5,6 +5,9 @@ from django.urls import include, path
 from mvidarr import keys, views
 from mvidarr.api import api
 
+handler404 = views.not_found
+handler500 = views.server_error
+
 urlpatterns = [
     path("setup/", views.setup, name="setup"),
     path("favicon.ico", views.favicon, name="favicon"),

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.views import defaults
 
 from mvidarr.forms import AdminSetupForm
+from mvidarr.middleware import API_PREFIX
 from mvidarr.models import SetupLock
 
 FAVICON = "mvidarr/favicon.svg"
@@ -32,3 +34,19 @@ def favicon(request: HttpRequest) -> HttpResponse:
     """``/favicon.ico``, which browsers ask for where a page names no icon
     (the admin, the API docs): the SVG icon every page of ours links."""
     return redirect(static(FAVICON))
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 (``handler404``): JSON ``{"detail"}`` under ``/api/``, as
+    the API answers every error, else the site's own page."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 (``handler500``): JSON under ``/api/``, else Django's own
+    plain page (it needs no template, so it cannot fail in turn)."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": "Server error; the server's log says more."}, status=500)
+    return defaults.server_error(request)

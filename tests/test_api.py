@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.urls import get_resolver
 
 from jobs.models import Job
 from mvidarr import config
@@ -157,6 +158,31 @@ def test_an_oversized_body_is_a_413(api):
 )
 def test_unknown_ids_are_404(api, path):
     assert api("get", path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/nope"), ("post", "/nope/1"), ("get", "/videos/abc"), ("delete", "/jobs/x/y")],
+)
+def test_paths_the_api_does_not_have_are_a_json_404(api, method, path):
+    response = api(method, path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_method_a_path_does_not_take_is_a_json_405_that_names_the_allowed_ones(api):
+    response = api("put", "/videos/1/download")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json() == {"detail": "Method PUT not allowed here; allowed: POST."}
+
+
+def test_a_server_error_in_the_api_is_json_and_a_page_s_is_django_s_plain_page(rf):
+    handle = get_resolver().resolve_error_handler(500)
+    answer = handle(rf.post("/api/videos"))
+    assert answer.status_code == 500 and json.loads(answer.content)["detail"]
+    page = handle(rf.get("/library/"))
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
 
 
 def test_users_cannot_see_or_touch_each_others_jobs(api):

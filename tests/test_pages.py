@@ -165,6 +165,14 @@ def test_another_users_job_is_not_found(client, users):
     assert client.get(f"/jobs/{job.pk}/").status_code == 200
 
 
+def test_a_page_that_does_not_exist_is_the_site_s_own_404_page(client, users):
+    client.force_login(users["alice"])
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "<h1>Not found</h1>" in html and 'href="/"' in html and "Log out" in html
+
+
 def test_the_activity_page_shows_running_queued_and_recent_jobs(client, users):
     alice = users["alice"]
     running = job_of(alice, video_of(alice, "Running Song"), status="running", percent=10.0)
