@@ -24,9 +24,12 @@ from io import BytesIO
 from daphne import http_protocol
 from twisted.web import http
 
+from mvidarr.middleware import API_PREFIX
+
 logger = logging.getLogger(__name__)
 
 API_LIMIT = 64 * 1024
+API_PREFIX_BYTES = API_PREFIX.encode()
 LIMIT = 10 * 1024 * 1024
 # After a refusal, what the client still sends is discarded (not stored) for a
 # moment before the connection closes: closing at once would reset it, and a
@@ -36,7 +39,7 @@ LINGER_BYTES = 1024 * 1024
 
 
 def limit_for(path: bytes) -> int:
-    return API_LIMIT if path.startswith(b"/api/") else LIMIT
+    return API_LIMIT if path.startswith(API_PREFIX_BYTES) else LIMIT
 
 
 class LimitedRequest(http_protocol.WebRequest):
