@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.apikit import add_video, finished, unique
+from tests.apikit import add_video, finished, unique, wait_for
 from tests.live import REPO, LiveApp, load_settings
 
 
@@ -35,7 +35,14 @@ def test_every_line_is_json_and_lines_about_a_job_carry_its_id(ops_app, media):
     assert sorted(outcomes.values()) == ["failed", "succeeded"]
 
     runner = "serve" if ops_app.mode == "embedded" else "worker"
-    records = json_lines(ops_app, runner) + json_lines(ops_app, "serve")
+
+    def attempts_ended():
+        # The attempt's last line comes after its status is visible.
+        records = json_lines(ops_app, runner) + json_lines(ops_app, "serve")
+        ended = {(r.get("job_id"), r.get("status")) for r in records if "attempt" in r}
+        return records if outcomes.items() <= ended else None
+
+    records = wait_for(attempts_ended, timeout=10)
     for record in records:
         assert {"ts", "level", "logger", "message"} <= record.keys(), record
     ready = "listening on" if ops_app.mode == "embedded" else "Worker ready"
