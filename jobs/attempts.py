@@ -44,6 +44,9 @@ class Attempt:
 class Attempts:
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # Held by a write from its snapshot to its commit: ``remove`` waits for
+        # it, so nothing of an attempt is written after it leaves the book.
+        self._writing = threading.Lock()
         self._running: dict[Any, Attempt] = {}
         self._thread: threading.Thread | None = None
 
@@ -58,10 +61,12 @@ class Attempts:
         return attempt
 
     def remove(self, attempt: Attempt) -> None:
-        """Stop tracking; the log lines not written yet go with the job's next
-        state change, with the time they were made."""
-        with self._lock:
-            self._running.pop(attempt.job.pk, None)
+        """Stop tracking, once a write under way has committed: from here on
+        the attempt writes its row itself. The log lines not written yet go
+        with the job's next state change, with the time they were made."""
+        with self._writing, self._lock:
+            if self._running.get(attempt.job.pk) is attempt:
+                del self._running[attempt.job.pk]
             attempt.job.defer_log_lines(attempt.lines)
             attempt.lines = []
 
@@ -105,6 +110,10 @@ class Attempts:
                     attempt.lost.set()
 
     def _write(self) -> None:
+        with self._writing:
+            self._write_batch()
+
+    def _write_batch(self) -> None:
         with self._lock:
             batch = []
             for attempt in self._running.values():

@@ -12,7 +12,9 @@
    any transaction and the row keeps what it stored (``jobs.models.stored``),
    so that a worker dying now loses nothing: the next attempt records it.
    Then one short transaction locks the row, runs ``succeeded()`` and marks
-   the job, so a late cancel cannot slip in between.
+   the job, so a late cancel cannot slip in between. A parent instead leaves
+   the attempt book (any write of it under way committed first) and waits for
+   its children, which settle it from then on.
    A failure is classified and retried or failed. The scratch directory is
    removed unless the job is queued again (the next attempt resumes from it).
 """
@@ -34,7 +36,7 @@ from django.db import OperationalError, connection, transaction
 from dramatiq.middleware import Shutdown
 
 from jobs import broker, child, kinds
-from jobs.attempts import book
+from jobs.attempts import Attempt, book
 from jobs.child import WorkError, internal_error
 from jobs.logcontext import about_job
 from jobs.models import WORKER_ID, Job
@@ -129,6 +131,7 @@ class Supervisor:
         self.job = job
         self.spec = job.spec
         self.state: dict[str, Any] = {}
+        self.attempt: Attempt | None = None  # in the attempt book while its child runs
 
     def run(self) -> None:
         job, spec = self.job, self.spec
@@ -139,11 +142,11 @@ class Supervisor:
             return
         # In the attempt book from here to the end, so the job keeps its
         # heartbeat while a finished download is moved and probed.
-        attempt = book.add(job)
+        self.attempt = book.add(job)
         try:
-            self._run_child(attempt)
+            self._run_child(self.attempt)
         finally:
-            book.remove(attempt)
+            book.remove(self.attempt)
 
     def _run_child(self, attempt) -> None:
         job, spec = self.job, self.spec
@@ -276,6 +279,10 @@ class Supervisor:
                 return
             job.record_result(final)
         shutil.rmtree(job.work_dir, ignore_errors=True)
+        # From here on its children write the row: the book's last write of
+        # the child's progress (stage "listing") must not land after "waiting".
+        if self.attempt is not None:
+            book.remove(self.attempt)
         job.wait_for_children()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -118,11 +119,14 @@ class ParentMixin:
         type(self).objects.filter(pk=self.pk, status=Status.RUNNING).update(
             stage="waiting", heartbeat_at=timezone.now()
         )
-        type(self).settle(self.pk)
+        transaction.on_commit(partial(type(self).settle, self.pk))
 
     def settle_parent(self) -> None:
+        """Settle the parent once this child's change is committed: of two
+        children finishing together, the one committing last sees both done
+        (settled inside its transaction, each would count the other active)."""
         if self.parent_id:
-            type(self).settle(self.parent_id)
+            transaction.on_commit(partial(type(self).settle, self.parent_id))
 
     @classmethod
     def settle(cls, parent_id) -> None:
