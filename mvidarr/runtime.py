@@ -7,6 +7,7 @@ import contextlib
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import dramatiq
 from django.conf import settings
@@ -85,8 +86,10 @@ def beat_forever(stop: threading.Event) -> None:
 def stop_workers(workers: list[Worker], timeout_ms: int = 5000) -> None:
     supervisor.stopping.set()
     _beat_stop.set()
-    for worker in workers:
-        worker.stop(timeout=timeout_ms)
+    # Each waits for its threads to see the stop (up to a poll timeout each):
+    # together, so stopping takes the longest of them, not their sum.
+    with ThreadPoolExecutor(max(1, len(workers)), thread_name_prefix="stop") as pool:
+        list(pool.map(lambda worker: worker.stop(timeout=timeout_ms), workers))
 
 
 def finish_held(timeout: float) -> None:
