@@ -10,6 +10,8 @@ from typing import Any
 
 import psycopg
 
+from tests.live import SQLITE_FILE
+
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
@@ -23,7 +25,7 @@ class JobRows:
             self.conn = psycopg.connect(app.env["DATABASE_URL"], autocommit=True)
             self.ph = "%s"
         else:
-            path = app.data_dir / "mvidarr.sqlite3"
+            path = app.data_dir / SQLITE_FILE
             self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
             self.ph = "?"
 

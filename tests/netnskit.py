@@ -37,7 +37,7 @@ import httpx
 import psycopg
 import redis
 
-from tests.live import PASSWORD, REPO, SEED, USERS
+from tests.live import PASSWORD, REPO, SEED, USERS, run_manage
 
 SUBNETS = ipaddress.ip_network("10.77.0.0/16")
 OPERATOR = 254  # the test process's address in the subnet
@@ -297,17 +297,7 @@ class Deployment:
         self.base_url = ""
 
     def manage(self, host: str, *args: str) -> str:
-        result = subprocess.run(
-            [*self.hosts.command(host), sys.executable, "manage.py", *args],
-            cwd=REPO,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if result.returncode:
-            raise RuntimeError(f"manage.py {' '.join(args)} on {host} failed:\n{result.stderr}")
-        return result.stdout
+        return run_manage(self.env, *args, prefix=self.hosts.command(host))
 
     def seed(self, host: str) -> None:
         """The schema, and the users alice, bob and staff with an API key each."""
