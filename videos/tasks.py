@@ -85,7 +85,7 @@ class ExtractVideoInfo(Kind):
         video = _video(job)
         if stored.get("_type") == "playlist":
             return self._playlist(job, video, stored["title"])
-        video.apply_info(stored)
+        video.apply_info(stored, job)
         if job.params.get("download") and video.status == Video.Status.WANTED:
             video.request_download(job.owner)
         return {
@@ -174,7 +174,7 @@ class DownloadVideo(Kind):
     def succeeded(self, job: Job, stored: dict[str, Any]) -> dict[str, Any]:
         video = _video(job)
         old = video.file
-        video.apply_info(stored["info"])
+        video.apply_info(stored["info"], job)
         target = Path(stored["path"])
         video.mark_downloaded(target, target.stat().st_size, stored["media"])
         job.log("info", f"Saved to {video.file}")

@@ -303,8 +303,10 @@ class Video(LibraryFiling, Thumbnails, models.Model):
         self.year = self.year or (int(year) if year.isdigit() else None)
         self.metadata = info
 
-    def apply_info(self, info: dict[str, Any]) -> None:
-        """``fill_from`` and save, and name the video's jobs anew."""
+    def apply_info(self, info: dict[str, Any], job: Job | None = None) -> None:
+        """``fill_from`` and save, and name the video's jobs anew: ``job``, the
+        one finishing in this transaction (its row locked already), along
+        with its outcome; the others once it is committed."""
         self.fill_from(info)
         # Only these fields, and only those with a value: a download finishing
         # at the same time sets the status, the file and the probed duration.
@@ -314,6 +316,8 @@ class Video(LibraryFiling, Thumbnails, models.Model):
         # After the commit: inside a job's transaction, touching the other
         # jobs' rows of this video could deadlock with their own transactions.
         label, subject = self.label, self.subject
+        if job is not None:  # never seen finished under its old name
+            job.set_label(label)
         transaction.on_commit(lambda: Job.objects.relabel(subject, label))
 
     def mark_downloaded(self, path: Path, size: int, media: dict[str, Any]) -> None:

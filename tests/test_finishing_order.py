@@ -1,7 +1,8 @@
-"""A parent waits for its children and is settled by them, whichever order
-their writes land in: the attempt book's last progress write of the parent,
-and children finishing in overlapping transactions, must not leave it
-"running" until the watchdog takes it back (90 s)."""
+"""What a finishing job writes is seen together with its outcome, whatever
+order other writes land in: a download is never seen finished under its URL;
+a parent is settled by its children, whether the attempt book's last write
+of it or their overlapping transactions land last, and never waits "running"
+until the watchdog takes it back (90 s)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,22 @@ from jobs import attempts
 from jobs.attempts import book
 from jobs.models import WORKER_ID, Job
 from jobs.models.family import ChildSpec
+from jobs.models.queryset import JobQuerySet
 from jobs.supervisor import run_attempt
-from videos.tasks import start_playlist
+from videos.tasks import DownloadVideo, start_playlist
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_download_is_never_seen_finished_under_its_url(users, media, monkeypatch):
+    # The video's other jobs are named after the commit: as seen before that.
+    monkeypatch.setattr(JobQuerySet, "relabel", lambda *args: 0)
+    url = media.url(f"page/clip.html?key={uuid.uuid4().hex}")
+    job = DownloadVideo().start(users["alice"], {"url": url})
+    assert job.label == url
+    run_attempt(str(job.pk))
+    job.refresh_from_db()
+    assert job.status == "succeeded"
+    assert job.label.startswith("Test video clip")
 
 
 @pytest.mark.django_db(transaction=True)
