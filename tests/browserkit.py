@@ -64,7 +64,9 @@ def add_from_library(page, url: str):
     expect(form.get_by_label("Download now")).to_be_checked()
     form.get_by_label("Video URL").fill(url)
     form.get_by_role("button", name="Add").click()
-    row = page.locator("article.video", has=page.locator(f'a[href="{url}"]'))
+    # The URL is the title of the row's source link, and of the notice that
+    # replaces the row when the URL is a playlist (which can come first).
+    row = page.locator("article.video", has=page.locator(f'[title="{url}"]'))
     expect(row).to_have_count(1)
     return page.locator(f"#{row.get_attribute('id')}")
 
