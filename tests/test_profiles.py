@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from jobs.models import Job
 from videos.models import Profile, Video
+from videos.models.profile import download_settings
 
 URL = "http://127.0.0.1:9/clip.mp4"
 HUGE = 10**30
@@ -20,6 +21,20 @@ def _best() -> Profile:
 def test_a_new_library_has_one_default_profile_taking_the_best(db):
     best = Profile.objects.get(is_default=True)
     assert (best.name, best.max_height, best.container) == ("Best", None, "any")
+
+
+def test_with_no_profile_left_a_download_gets_the_best_in_plain_values(db):
+    Profile.objects.all().delete()
+    settings = download_settings(None)
+    assert settings == {
+        "name": "Best",
+        "max_height": None,
+        "container": "any",
+        "audio_only": False,
+        "video_codec": "copy",
+    }
+    # A child process unpickles them without Django: no choice enum members.
+    assert {type(v) for v in settings.values()} <= {str, bool, type(None)}
 
 
 def test_making_a_profile_the_default_takes_the_mark_from_the_old_one(db):

@@ -116,13 +116,15 @@ class Profile(models.Model):
         self.is_default = True
 
     def settings(self) -> dict[str, Any]:
-        """Plain parameters for the download's child process."""
+        """Plain parameters for the download's child process: no Django in
+        them (a choice not read from the database is its enum member, which
+        the child could not unpickle)."""
         return {
             "name": self.name,
             "max_height": self.max_height,
-            "container": self.container,
+            "container": str(self.container),
             "audio_only": self.audio_only,
-            "video_codec": self.video_codec,
+            "video_codec": str(self.video_codec),
         }
 
     def to_dict(self) -> dict[str, Any]:
