@@ -236,8 +236,7 @@ def _template(postgres_url: str | None) -> tuple[str, dict[str, str]]:
         if postgres_url:
             source = f"mvidarr_template_{uuid.uuid4().hex[:10]}"
             _pg_admin(postgres_url, f'CREATE DATABASE "{source}"')
-            drop = f'DROP DATABASE IF EXISTS "{source}" WITH (FORCE)'
-            atexit.register(_pg_admin, postgres_url, drop)
+            atexit.register(_drop_template, postgres_url, source)
             env["DATABASE_URL"] = f"{postgres_url}/{source}"
         else:
             source = os.path.join(data_dir, SQLITE_FILE)
@@ -245,6 +244,12 @@ def _template(postgres_url: str | None) -> tuple[str, dict[str, str]]:
         keys = json.loads(run_manage(env, "shell", "-c", SEED % (USERS, PASSWORD)).splitlines()[-1])
         _templates[postgres_url] = source, keys
     return _templates[postgres_url]
+
+
+def _drop_template(server_url: str, name: str) -> None:
+    # A drill's own PostgreSQL server may be gone by now, and the template with it.
+    with contextlib.suppress(psycopg.OperationalError):
+        _pg_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _pg_admin(server_url: str, sql: str) -> None:
